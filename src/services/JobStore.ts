@@ -1,0 +1,49 @@
+import { Context, type Effect, Schema, type Stream } from "effect"
+import { Confidence, Subject } from "./Specialists.ts"
+
+export const JobStatus = Schema.Literals(["pending", "processing", "complete", "error"])
+export type JobStatus = typeof JobStatus.Type
+
+/** Epoch milliseconds, read from Effect's `Clock` so tests can move time. */
+const EpochMillis = Schema.Number
+
+/** One orchestration job of Version B: a student's question on its way to a safe, speakable answer. */
+export const Job = Schema.Struct({
+  id: Schema.String,
+  sessionId: Schema.String,
+  status: JobStatus,
+  studentText: Schema.String,
+  subject: Schema.NullOr(Subject),
+  confidence: Schema.NullOr(Confidence),
+  /** specialist output before the guardrail */
+  rawText: Schema.NullOr(Schema.String),
+  /** the safe sentences released so far, in order; TTS follows this list */
+  sentences: Schema.Array(Schema.String),
+  /** the whole safe answer once complete */
+  safeText: Schema.NullOr(Schema.String),
+  ttsReady: Schema.Boolean,
+  errorMessage: Schema.NullOr(Schema.String),
+  dispatchedAt: EpochMillis,
+  classifiedAt: Schema.NullOr(EpochMillis),
+  completedAt: Schema.NullOr(EpochMillis)
+})
+export type Job = typeof Job.Type
+
+export const isFinished = (job: Job): boolean => job.status === "complete" || job.status === "error"
+
+export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", { jobId: Schema.String }) {}
+
+/** Defaults of the reference: sweep every 300 s, drop finished jobs older than 3600 s, keep unfinished ones. */
+export const JOB_RETENTION = { sweepEverySeconds: 300, finishedTtlSeconds: 3600 } as const
+
+export class JobStore extends Context.Service<JobStore, {
+  readonly create: (input: { readonly sessionId: string; readonly studentText: string }) => Effect.Effect<Job>
+  readonly get: (id: string) => Effect.Effect<Job, JobNotFound>
+  /** applies `change` atomically and notifies watchers */
+  readonly update: (id: string, change: (job: Job) => Job) => Effect.Effect<Job, JobNotFound>
+  readonly remove: (id: string) => Effect.Effect<void>
+  /** deletes finished jobs older than the retention TTL; returns how many went */
+  readonly expire: Effect.Effect<number>
+  /** the job now, then every change, ending after the first finished snapshot */
+  readonly watch: (id: string) => Stream.Stream<Job, JobNotFound>
+}>()("tutor/JobStore") {}

@@ -1,0 +1,42 @@
+import { Context, type Effect, Schema, type Stream } from "effect"
+import type { ProviderError } from "./ProviderError.ts"
+
+export const Subject = Schema.Literals(["math", "history", "english", "escalate"])
+export type Subject = typeof Subject.Type
+
+/** Subjects a specialist answers; `escalate` is handled by the tutor, never by a model. */
+export const AnswerSubject = Schema.Literals(["math", "history", "english"])
+export type AnswerSubject = typeof AnswerSubject.Type
+
+export const ConversationTurn = Schema.Struct({
+  role: Schema.Literals(["student", "tutor"]),
+  text: Schema.String,
+  subject: Schema.optionalKey(Subject)
+})
+export type ConversationTurn = typeof ConversationTurn.Type
+
+export const Confidence = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+
+export const Classification = Schema.Struct({
+  subject: Subject,
+  confidence: Confidence,
+  /** what the classifier actually said, for audit */
+  raw: Schema.String
+})
+export type Classification = typeof Classification.Type
+
+/**
+ * The subject experts: the intent classifier and the streaming answerers.
+ * `recentTurns`/`history` are the session's last turns, oldest first.
+ */
+export class Specialists extends Context.Service<Specialists, {
+  readonly classify: (
+    text: string,
+    recentTurns: ReadonlyArray<ConversationTurn>
+  ) => Effect.Effect<Classification, ProviderError>
+  readonly answer: (
+    subject: AnswerSubject,
+    question: string,
+    history: ReadonlyArray<ConversationTurn>
+  ) => Stream.Stream<string, ProviderError>
+}>()("tutor/Specialists") {}
