@@ -1,4 +1,4 @@
-import { Stream } from "effect"
+import { Option, Stream } from "effect"
 
 /**
  * Streaming sentence segmentation for speech.
@@ -101,15 +101,22 @@ export const cutSentences = (text: string, final: boolean): Cut => {
   return { sentences, rest }
 }
 
-/** Turns a stream of text deltas into a stream of complete sentences; the residual is flushed at the end. */
+/**
+ * Turns a stream of text deltas into a stream of complete sentences. The residual is flushed when
+ * the stream ends, but not when it fails: a cut answer must not end on half a sentence.
+ */
 export const toSentences = <E, R>(deltas: Stream.Stream<string, E, R>): Stream.Stream<string, E, R> =>
   deltas.pipe(
+    Stream.map(Option.some),
+    // an explicit end marker, so the flush happens only on a clean end
+    Stream.concat(Stream.succeed(Option.none<string>())),
     Stream.mapAccum(
       () => "",
-      (buffer: string, delta: string) => {
-        const { rest, sentences } = cutSentences(buffer + delta, false)
+      (buffer: string, delta: Option.Option<string>) => {
+        const { rest, sentences } = Option.isNone(delta)
+          ? cutSentences(buffer, true)
+          : cutSentences(buffer + delta.value, false)
         return [rest, sentences] as const
-      },
-      { onHalt: (buffer: string) => cutSentences(buffer, true).sentences }
+      }
     )
   )

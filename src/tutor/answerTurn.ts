@@ -1,0 +1,283 @@
+import { Clock, Effect, Schema, Stream } from "effect"
+import { Guardrail } from "../services/Guardrail.ts"
+import { Speech } from "../services/Speech.ts"
+import {
+  type AnswerSubject,
+  type Classification,
+  type ConversationTurn,
+  Specialists,
+  type Subject
+} from "../services/Specialists.ts"
+import { type EscalationTrigger, type TurnEvent, type TurnOutcome, TurnStage } from "./events.ts"
+import { guardSentences } from "./guardrail.ts"
+import { toSentences } from "./segmenter.ts"
+
+/** Spoken when a turn goes to a teacher (reference literal). */
+export const ESCALATION_SENTENCE = "I'm connecting you with a teacher who can help with this."
+/** Spoken when the classifier is unsure, instead of guessing a subject. */
+export const CLARIFY_SENTENCE =
+  "I want to be sure I help with the right subject. Is your question about math, history, or English?"
+
+export const DEFAULT_CONFIDENCE_THRESHOLD = 0.6
+/** Turns of the session the classifier and specialists see. */
+export const RECENT_TURNS = 6
+
+export interface TurnRequest {
+  readonly sessionId: string
+  readonly studentText: string
+  /** the session so far, oldest first */
+  readonly history: ReadonlyArray<ConversationTurn>
+}
+
+export interface TurnOptions {
+  /** speak the answer with this voice (emits `audio` events); no voice → text only */
+  readonly voice?: string
+  readonly confidenceThreshold?: number
+}
+
+export interface RoutedClassification extends Classification {
+  readonly fallback: boolean
+  readonly fallbackReason?: string
+}
+
+/** A stage failed; the turn ends with a `failed` event instead of a broken stream. */
+class StageFailed extends Schema.TaggedError<StageFailed>()("StageFailed", {
+  stage: TurnStage,
+  message: Schema.String
+}) {}
+
+const failAt = (stage: TurnStage) => (error: { readonly message: string }) =>
+  new StageFailed({ stage, message: error.message })
+
+/**
+ * Classifies with the session's recent turns. Any failure (error, timeout, unparseable label)
+ * falls back to english with confidence 0.5, as the reference did, and says so.
+ */
+export const classifyTurn = Effect.fn("classify")(function*(
+  text: string,
+  recentTurns: ReadonlyArray<ConversationTurn>
+) {
+  const specialists = yield* Specialists
+  const routed: RoutedClassification = yield* specialists.classify(text, recentTurns).pipe(
+    Effect.map((classification): RoutedClassification => ({ ...classification, fallback: false })),
+    Effect.catchTag("ProviderError", (error) =>
+      Effect.as(
+        Effect.logWarning("classifier failed; routing to english", error.message),
+        { subject: "english", confidence: 0.5, raw: "", fallback: true, fallbackReason: error.message } as const
+      ))
+  )
+  yield* Effect.annotateCurrentSpan({
+    "classify.subject": routed.subject,
+    "classify.confidence": routed.confidence,
+    "classify.fallback": routed.fallback
+  })
+  return routed
+})
+
+/** Moderates the student's own words; `undefined` when they may go on to a specialist. */
+const flaggedInput = Effect.fn("guardrail.input")(function*(text: string) {
+  const guardrail = yield* Guardrail
+  const verdict = yield* guardrail.moderate(text).pipe(
+    // the answer is guarded sentence by sentence anyway, so an unchecked question is not spoken unchecked
+    Effect.catchTag("ProviderError", (error) =>
+      Effect.as(Effect.logWarning("input moderation unavailable", error.message), undefined))
+  )
+  return verdict?.flagged === true ? verdict.categories : undefined
+})
+
+/** Mutable figures of one run of a turn; created fresh for every run of the stream. */
+interface Tally {
+  readonly started: number
+  classifyMs: number
+  firstTokenMs: number | null
+  firstSentenceMs: number | null
+  firstAudioMs: number | null
+  readonly raw: Array<string>
+  readonly spoken: Array<string>
+  flagged: number
+}
+
+const elapsed = (tally: Tally) => Effect.map(Clock.currentTimeMillis, (now) => now - tally.started)
+
+const speak = (
+  text: string,
+  sentenceIndex: number,
+  tally: Tally,
+  voice: string | undefined
+): Stream.Stream<TurnEvent, StageFailed, Speech> => {
+  const sentence = Stream.succeed<TurnEvent>({ type: "sentence", index: sentenceIndex, text })
+  if (voice === undefined) return sentence
+  const audio = Stream.unwrap(Effect.gen(function*() {
+    const speech = yield* Speech
+    return speech.synthesize(text, voice)
+  })).pipe(
+    Stream.tap(() =>
+      tally.firstAudioMs === null
+        ? Effect.map(elapsed(tally), (ms) => {
+          tally.firstAudioMs = ms
+        })
+        : Effect.void
+    ),
+    Stream.map((pcm): TurnEvent => ({ type: "audio", sentenceIndex, pcm })),
+    Stream.mapError(failAt("tts"))
+  )
+  return Stream.concat(sentence, audio)
+}
+
+const release = (text: string, tally: Tally, voice: string | undefined) =>
+  Stream.unwrap(Effect.gen(function*() {
+    if (tally.firstSentenceMs === null) tally.firstSentenceMs = yield* elapsed(tally)
+    const index = tally.spoken.length
+    tally.spoken.push(text)
+    return speak(text, index, tally, voice)
+  }))
+
+const done = (tally: Tally, outcome: TurnOutcome, subject: Subject) =>
+  Stream.fromEffect(Effect.gen(function*() {
+    const totalMs = yield* elapsed(tally)
+    const event: TurnEvent = {
+      type: "done",
+      outcome,
+      subject,
+      text: tally.spoken.join(" "),
+      rawText: tally.raw.join("").trim(),
+      sentenceCount: tally.spoken.length,
+      flaggedCount: tally.flagged,
+      latency: {
+        classifyMs: tally.classifyMs,
+        firstTokenMs: tally.firstTokenMs,
+        firstSentenceMs: tally.firstSentenceMs,
+        firstAudioMs: tally.firstAudioMs,
+        totalMs
+      }
+    }
+    return event
+  }))
+
+/** A turn answered by one fixed sentence (escalation, clarification). */
+const fixedAnswer = (
+  tally: Tally,
+  subject: Subject,
+  outcome: TurnOutcome,
+  sentence: string,
+  voice: string | undefined,
+  escalation?: { readonly trigger: EscalationTrigger; readonly reason: string }
+) => {
+  const escalated = escalation === undefined
+    ? Stream.empty
+    : Stream.succeed<TurnEvent>({ type: "escalation", ...escalation })
+  return escalated.pipe(
+    Stream.concat(release(sentence, tally, voice)),
+    Stream.concat(done(tally, outcome, subject))
+  )
+}
+
+const specialistAnswer = (
+  tally: Tally,
+  subject: AnswerSubject,
+  request: TurnRequest,
+  recent: ReadonlyArray<ConversationTurn>,
+  voice: string | undefined
+) => {
+  const deltas = Stream.unwrap(Effect.gen(function*() {
+    const specialists = yield* Specialists
+    return specialists.answer(subject, request.studentText, recent)
+  })).pipe(
+    Stream.tap((delta) =>
+      Effect.gen(function*() {
+        if (tally.firstTokenMs === null) tally.firstTokenMs = yield* elapsed(tally)
+        tally.raw.push(delta)
+      })
+    ),
+    Stream.mapError(failAt("specialist"))
+  )
+  let lastWasWithheld = false
+  return guardSentences(toSentences(deltas)).pipe(
+    Stream.flatMap((guarded) => {
+      const withheldAgain = guarded.action === "withheld" && lastWasWithheld
+      lastWasWithheld = guarded.action === "withheld"
+      const audit: Stream.Stream<TurnEvent> = guarded.action === "passed" ? Stream.empty : Stream.succeed<TurnEvent>({
+        type: "guardrail",
+        index: guarded.index,
+        action: guarded.action,
+        original: guarded.original,
+        replacement: guarded.text,
+        categories: guarded.categories,
+        scores: guarded.scores,
+        latencyMs: guarded.latencyMs,
+        ...(guarded.detail === undefined ? {} : { detail: guarded.detail })
+      })
+      if (guarded.action !== "passed") tally.flagged++
+      // a run of unverifiable sentences is announced once, not once per sentence
+      return withheldAgain ? audit : Stream.concat(audit, release(guarded.text, tally, voice))
+    }),
+    Stream.concat(done(tally, "answered", subject))
+  )
+}
+
+/**
+ * One tutoring turn, shared by Version A and Version B: input guardrail → classify (with recent
+ * turns) → specialist stream → sentences → guardrail running ahead → speech per released sentence.
+ * Interrupting the consumer (barge-in) interrupts every upstream call at once. Failures end the
+ * stream with a `failed` event; the stream itself never fails.
+ */
+export const answerTurn = (
+  request: TurnRequest,
+  options: TurnOptions = {}
+): Stream.Stream<TurnEvent, never, Guardrail | Specialists | Speech> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const tally: Tally = {
+      started: yield* Clock.currentTimeMillis,
+      classifyMs: 0,
+      firstTokenMs: null,
+      firstSentenceMs: null,
+      firstAudioMs: null,
+      raw: [],
+      spoken: [],
+      flagged: 0
+    }
+    const voice = options.voice
+    const recent = request.history.slice(-RECENT_TURNS)
+
+    const inputCategories = yield* flaggedInput(request.studentText)
+    if (inputCategories !== undefined) {
+      tally.classifyMs = yield* elapsed(tally)
+      const reason = `Student message flagged for: ${inputCategories.join(", ") || "unsafe content"}`
+      return Stream.succeed<TurnEvent>({
+        type: "classified",
+        subject: "escalate",
+        confidence: 1,
+        raw: "input guardrail",
+        fallback: false,
+        latencyMs: tally.classifyMs
+      }).pipe(Stream.concat(fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, { trigger: "flagged_input", reason })))
+    }
+
+    const routed = yield* classifyTurn(request.studentText, recent)
+    tally.classifyMs = yield* elapsed(tally)
+    const classified = Stream.succeed<TurnEvent>({
+      type: "classified",
+      subject: routed.subject,
+      confidence: routed.confidence,
+      raw: routed.raw,
+      fallback: routed.fallback,
+      latencyMs: tally.classifyMs,
+      ...(routed.fallbackReason === undefined ? {} : { fallbackReason: routed.fallbackReason })
+    })
+
+    const threshold = options.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD
+    const answer = routed.subject === "escalate"
+      ? fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, {
+        trigger: "classifier",
+        reason: `The question needs a teacher (classifier confidence ${routed.confidence.toFixed(2)})`
+      })
+      : !routed.fallback && routed.confidence < threshold
+      ? fixedAnswer(tally, routed.subject, "clarify", CLARIFY_SENTENCE, voice)
+      : specialistAnswer(tally, routed.subject, request, recent, voice)
+
+    return Stream.concat(classified, answer)
+  })).pipe(
+    Stream.catchTag("StageFailed", (failure) =>
+      Stream.succeed<TurnEvent>({ type: "failed", stage: failure.stage, message: failure.message })),
+    Stream.withSpan("tutor.turn", { attributes: { "session.id": request.sessionId } })
+  )

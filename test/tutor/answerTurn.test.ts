@@ -1,0 +1,211 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Clock, Effect, Fiber, Layer, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import { testGuardrail, type GuardrailScript } from "../../src/layers/test/guardrail.ts"
+import { scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
+import { knownPcm, testSpeech } from "../../src/layers/test/speech.ts"
+import { REWRITE_FAILED_SENTENCE, WITHHELD_SENTENCE } from "../../src/services/Guardrail.ts"
+import type { ConversationTurn } from "../../src/services/Specialists.ts"
+import { answerTurn, CLARIFY_SENTENCE, ESCALATION_SENTENCE, type TurnOptions } from "../../src/tutor/answerTurn.ts"
+import type { TurnEvent } from "../../src/tutor/events.ts"
+
+const layers = (specialists: SpecialistsScript = {}, guardrail: GuardrailScript = {}) =>
+  Layer.mergeAll(testSpecialists(specialists), testGuardrail(guardrail), testSpeech())
+
+const run = (question: string, options: TurnOptions = {}, history: ReadonlyArray<ConversationTurn> = []) =>
+  Stream.runCollect(answerTurn({ sessionId: "s-1", studentText: question, history }, options))
+
+const ofType = <T extends TurnEvent["type"]>(events: ReadonlyArray<TurnEvent>, type: T) =>
+  events.filter((event): event is Extract<TurnEvent, { type: T }> => event.type === type)
+
+const sentences = (events: ReadonlyArray<TurnEvent>) => ofType(events, "sentence").map((event) => event.text)
+
+const tenSentences = Array.from({ length: 10 }, (_, i) => ({ text: `Sentence number ${i + 1} is here. ` }))
+
+describe("answerTurn", () => {
+  it.effect("classifies, streams safe sentences in order, speaks each one and reports done", () =>
+    Effect.gen(function*() {
+      const events = yield* run("What is 25% of 80?", { voice: "alloy" })
+      const classified = ofType(events, "classified")[0]
+      assert.deepInclude(classified, { subject: "math", confidence: 0.95, fallback: false })
+      expect(sentences(events)).toEqual(["25% of 80 is 20.", "That's because 0.25 times 80 equals 20."])
+      const audio = ofType(events, "audio")
+      expect(audio.map((chunk) => chunk.sentenceIndex)).toEqual([0, 1])
+      expect(audio[0]?.pcm).toEqual(knownPcm("25% of 80 is 20."))
+      // audio of a sentence follows that sentence and precedes the next one
+      expect(events.map((event) => event.type)).toEqual(["classified", "sentence", "audio", "sentence", "audio", "done"])
+      const done = ofType(events, "done")[0]
+      assert.deepInclude(done, {
+        outcome: "answered",
+        subject: "math",
+        text: "25% of 80 is 20. That's because 0.25 times 80 equals 20.",
+        rawText: "25% of 80 is 20. That's because 0.25 times 80 equals 20.",
+        sentenceCount: 2,
+        flaggedCount: 0
+      })
+    }).pipe(Effect.provide(layers())))
+
+  it.effect("without a voice it emits text only", () =>
+    Effect.gen(function*() {
+      const events = yield* run("What is 25% of 80?")
+      expect(ofType(events, "audio")).toEqual([])
+      expect(sentences(events)).toHaveLength(2)
+    }).pipe(Effect.provide(layers())))
+
+  it.effect("moderates sentences ahead of the consumer: the 10th is released long before 10 × 100 ms", () =>
+    Effect.gen(function*() {
+      const released: Array<{ readonly text: string; readonly at: number }> = []
+      const fiber = yield* answerTurn({ sessionId: "s", studentText: "q", history: [] }).pipe(
+        Stream.runForEach((event) =>
+          event.type === "sentence"
+            ? Effect.map(Clock.currentTimeMillis, (at) => {
+              released.push({ text: event.text, at })
+            })
+            : Effect.void
+        ),
+        Effect.forkChild
+      )
+      for (let step = 0; step < 150 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
+      yield* Fiber.join(fiber)
+      expect(released.map((sentence) => sentence.text)).toEqual(tenSentences.map((delta) => delta.text.trim()))
+      const first = released[0]?.at ?? Number.NaN
+      const last = released[9]?.at ?? Number.NaN
+      // sequential moderation would need 900 ms more; running ahead it is a few batches
+      expect(last - first).toBeLessThanOrEqual(300)
+    }).pipe(Effect.provide(layers({ answer: () => tenSentences }, { moderationDelay: "100 millis" }))))
+
+  it.effect("fails closed: an unverifiable sentence is withheld, recorded, and a run of them is announced once", () =>
+    Effect.gen(function*() {
+      const events = yield* run("q")
+      expect(sentences(events)).toEqual(["First is fine.", WITHHELD_SENTENCE, "Last is fine."])
+      const audits = ofType(events, "guardrail")
+      expect(audits.map((audit) => [audit.action, audit.original])).toEqual([
+        ["withheld", "Second cannot be checked."],
+        ["withheld", "Third cannot be checked."]
+      ])
+      assert.deepInclude(ofType(events, "done")[0], { flaggedCount: 2, sentenceCount: 3 })
+    }).pipe(Effect.provide(layers(
+      {
+        answer: () => [{
+          text: "First is fine. Second cannot be checked. Third cannot be checked. Last is fine."
+        }]
+      },
+      { failModeration: (text) => text.includes("cannot be checked") }
+    ))))
+
+  it.effect("rewrites a flagged sentence and falls back to the apology when the rewrite fails", () =>
+    Effect.gen(function*() {
+      const events = yield* run("q")
+      expect(sentences(events)).toEqual(["A calm and safe version.", "Fine sentence.", REWRITE_FAILED_SENTENCE])
+      const audits = ofType(events, "guardrail")
+      expect(audits.map((audit) => audit.action)).toEqual(["rewritten", "apology"])
+      expect(audits[0]?.categories).toEqual(["violence"])
+      expect(audits[0]?.original).toBe("Something violent.")
+    }).pipe(Effect.provide(layers(
+      { answer: () => [{ text: "Something violent. Fine sentence. Something hateful." }] },
+      {
+        flag: (text) => text.includes("violent") ? ["violence"] : text.includes("hateful") ? ["hate"] : undefined,
+        rewrite: (text) => text.includes("violent") ? "A calm and safe version." : scriptedFailure("Guardrail.rewrite")
+      }
+    ))))
+
+  it.effect("falls back to english/0.5 when the classifier fails, and says so", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const events = yield* run("Help me improve this sentence").pipe(
+        Effect.provide(layers({ classify: () => scriptedFailure("Specialists.classify", "timeout"), onEvent: (e) => calls.push(e) }))
+      )
+      const classified = ofType(events, "classified")[0]
+      assert.deepInclude(classified, { subject: "english", confidence: 0.5, fallback: true })
+      expect(classified?.fallbackReason).toContain("timeout")
+      expect(calls).toContain("answer:english:Help me improve this sentence")
+      assert.deepInclude(ofType(events, "done")[0], { outcome: "answered", subject: "english" })
+    }))
+
+  it.effect("asks which subject is meant when the classifier is unsure, without calling a specialist", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const events = yield* run("Tell me about it").pipe(
+        Effect.provide(layers({ classify: () => ({ subject: "history", confidence: 0.4, raw: "history 0.4" }), onEvent: (e) => calls.push(e) }))
+      )
+      expect(sentences(events)).toEqual([CLARIFY_SENTENCE])
+      assert.deepInclude(ofType(events, "done")[0], { outcome: "clarify" })
+      expect(calls.filter((call) => call.startsWith("answer:"))).toEqual([])
+    }))
+
+  it.effect("escalates with the fixed sentence and an escalation event", () =>
+    Effect.gen(function*() {
+      const events = yield* run("I need a real teacher").pipe(
+        Effect.provide(layers({ classify: () => ({ subject: "escalate", confidence: 0.9, raw: "escalate" }) }))
+      )
+      expect(sentences(events)).toEqual([ESCALATION_SENTENCE])
+      assert.deepInclude(ofType(events, "escalation")[0], { trigger: "classifier" })
+      assert.deepInclude(ofType(events, "done")[0], { outcome: "escalated", subject: "escalate" })
+    }))
+
+  it.effect("a flagged student message escalates before any classifier or specialist sees it", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const events = yield* run("I want to hurt someone").pipe(
+        Effect.provide(layers({ onEvent: (e) => calls.push(e) }, { flag: (text) => text.includes("hurt") ? ["violence"] : undefined }))
+      )
+      expect(calls).toEqual([])
+      const escalation = ofType(events, "escalation")[0]
+      assert.deepInclude(escalation, { trigger: "flagged_input" })
+      expect(escalation?.reason).toContain("violence")
+      expect(sentences(events)).toEqual([ESCALATION_SENTENCE])
+    }))
+
+  it.effect("gives the classifier and specialist the session's recent turns", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const history = Array.from({ length: 10 }, (_, i): ConversationTurn => ({ role: i % 2 === 0 ? "student" : "tutor", text: `turn ${i}` }))
+      yield* run("and what about 3 times 4?", {}, history).pipe(
+        Effect.provide(layers({
+          classify: (_, recent) => {
+            seen.push(recent.length)
+            return { subject: "math", confidence: 0.9, raw: "math" }
+          },
+          answer: (_, __, recent) => {
+            seen.push(recent.length)
+            return [{ text: `Last turn seen: ${recent.at(-1)?.text}.` }]
+          }
+        }))
+      )
+      expect(seen).toEqual([6, 6])
+    }))
+
+  it.effect("a specialist failing mid-answer keeps what was said and ends with a failed event", () =>
+    Effect.gen(function*() {
+      const events = yield* run("q")
+      expect(sentences(events)).toEqual(["Part one is fine."])
+      const failed = ofType(events, "failed")[0]
+      assert.deepInclude(failed, { stage: "specialist" })
+      expect(failed?.message).toContain("stream_cut")
+      expect(ofType(events, "done")).toEqual([])
+    }).pipe(Effect.provide(layers({
+      answer: () => [{ text: "Part one is fine. Part two" }, scriptedFailure("Specialists.answer", "stream_cut")]
+    }))))
+
+  it.effect("barge-in: interrupting the turn interrupts the specialist stream and moderation at once", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const fiber = yield* run("q").pipe(
+        Effect.provide(layers(
+          {
+            answer: () => [{ text: "First sentence here. Second one. " }, { text: "Never arrives.", delay: "10 seconds" }],
+            onEvent: (e) => calls.push(e)
+          },
+          { moderationDelay: "1 second", onEvent: (e) => calls.push(e) }
+        )),
+        Effect.forkChild
+      )
+      // input moderation takes the first second; at 1.5 s the answer's sentences are being moderated
+      yield* TestClock.adjust("1500 millis")
+      expect(calls).toContain("moderate:start:First sentence here.")
+      yield* Fiber.interrupt(fiber)
+      expect(calls).toContain("answer:ended-early")
+      expect(calls).toContain("moderate:interrupted:First sentence here.")
+      expect(calls.filter((call) => call.startsWith("moderate:end"))).toEqual(["moderate:end:q"])
+    }))
+})
