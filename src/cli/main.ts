@@ -1,0 +1,125 @@
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Console, Effect, Layer, Logger, Option, Schema, Stream } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { writeFile } from "node:fs/promises"
+import { text as readAll } from "node:stream/consumers"
+import { TutorProvidersLive } from "../layers/providers.ts"
+import { DEFAULT_VOICE } from "../services/Speech.ts"
+import { answerTurn, classifyTurn } from "../tutor/answerTurn.ts"
+import type { TurnEvent } from "../tutor/events.ts"
+import { toSentences } from "../tutor/segmenter.ts"
+import { wavFile } from "./wav.ts"
+
+const readStdin = Effect.promise(() => readAll(process.stdin))
+
+const printLine = (value: unknown) => Console.log(JSON.stringify(value))
+
+/** Audio goes to the WAV file; on the terminal an audio event is its size, not its bytes. */
+const printable = (event: TurnEvent) =>
+  event.type === "audio" ? { type: "audio", sentenceIndex: event.sentenceIndex, bytes: event.pcm.length } : event
+
+const ask = Command.make(
+  "ask",
+  {
+    question: Argument.String("question").pipe(
+      Argument.withDescription("The question; read from stdin when left out"),
+      Argument.optional
+    ),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print every event as a JSON line"), Flag.withDefault(false)),
+    audio: Flag.Path("audio", { pathType: "file" }).pipe(
+      Flag.withDescription("Write the spoken answer to this WAV file (24 kHz mono PCM16)"),
+      Flag.optional
+    ),
+    voice: Flag.String("voice").pipe(Flag.withDefault(DEFAULT_VOICE))
+  },
+  Effect.fn("cli.ask")(function*({ audio, json, question, voice }) {
+    const studentText = Option.isSome(question) ? question.value : (yield* readStdin).trim()
+    if (studentText.length === 0) return yield* Effect.fail(new CliInputError({ detail: "no question given" }))
+    const pcm: Array<Uint8Array> = []
+    let failed = false
+    yield* answerTurn(
+      { sessionId: `cli-${process.pid}`, studentText, history: [] },
+      Option.isSome(audio) ? { voice } : {}
+    ).pipe(
+      Stream.runForEach((event) => {
+        if (event.type === "audio") pcm.push(event.pcm)
+        if (event.type === "failed") failed = true
+        if (json) return printLine(printable(event))
+        switch (event.type) {
+          case "classified":
+            return Console.error(`[${event.subject}, confidence ${event.confidence.toFixed(2)}${event.fallback ? ", fallback" : ""}]`)
+          case "sentence":
+            return Console.log(event.text)
+          case "escalation":
+            return Console.error(`[escalated to a teacher: ${event.reason}]`)
+          case "failed":
+            return Console.error(`[failed at ${event.stage}: ${event.message}]`)
+          default:
+            return Effect.void
+        }
+      })
+    )
+    if (Option.isSome(audio)) {
+      const path = audio.value
+      yield* Effect.promise(() => writeFile(path, wavFile(pcm)))
+      if (!json) yield* Console.error(`[audio written to ${path}]`)
+    }
+    if (failed) return yield* Effect.fail(new CliInputError({ detail: "the turn failed" }))
+  })
+).pipe(Command.withDescription("Ask the tutor one question and print its guarded answer"))
+
+const ClassifyLine = Schema.fromJsonString(Schema.Struct({ text: Schema.String }))
+
+/** A JSONL line with a `text` field, or the plain line itself. */
+const questionOf = (line: string): string =>
+  Option.match(Schema.decodeUnknownOption(ClassifyLine)(line), { onNone: () => line, onSome: ({ text }) => text })
+
+const classify = Command.make(
+  "classify",
+  {},
+  Effect.fn("cli.classify")(function*() {
+    const questions = (yield* readStdin).split("\n").map((line) => line.trim()).filter((line) => line.length > 0)
+    yield* Effect.forEach(questions, (line) =>
+      Effect.gen(function*() {
+        const text = questionOf(line)
+        const routed = yield* classifyTurn(text, [])
+        yield* printLine({ text, subject: routed.subject, confidence: routed.confidence })
+      }), { discard: true })
+  })
+).pipe(Command.withDescription("Classify questions from stdin (one per line, or JSONL with a text field)"))
+
+/** Small random pieces, like a model's deltas, so the segmenter is seen working on a live stream. */
+const randomChunks = (text: string): Array<string> => {
+  const chunks: Array<string> = []
+  for (let i = 0; i < text.length;) {
+    const size = 1 + Math.floor(Math.random() * 5)
+    chunks.push(text.slice(i, i + size))
+    i += size
+  }
+  return chunks
+}
+
+const segment = Command.make(
+  "segment",
+  {},
+  Effect.fn("cli.segment")(function*() {
+    const text = yield* readStdin
+    yield* toSentences(Stream.fromIterable(randomChunks(text))).pipe(
+      Stream.runForEach((sentence) => printLine({ sentence }))
+    )
+  })
+).pipe(Command.withDescription("Cut text from stdin into sentences, fed in small random chunks"))
+
+class CliInputError extends Schema.TaggedError<CliInputError>()("CliInputError", { detail: Schema.String }) {}
+
+const tutor = Command.make("tutor").pipe(
+  Command.withDescription("Voice AI Tutor from the terminal"),
+  Command.withSubcommands([ask, classify, segment])
+)
+
+tutor.pipe(
+  Command.run({ version: "0.1.0" }),
+  Effect.provide(Layer.mergeAll(NodeServices.layer, TutorProvidersLive)),
+  Effect.provideService(Logger.LogToStderr, true),
+  NodeRuntime.runMain
+)
