@@ -27,6 +27,8 @@ export interface TurnRequest {
   readonly studentText: string
   /** the session so far, oldest first */
   readonly history: ReadonlyArray<ConversationTurn>
+  /** which front door runs the turn, for traces */
+  readonly version?: "a" | "b" | "cli"
 }
 
 export interface TurnOptions {
@@ -107,17 +109,25 @@ const speak = (
 ): Stream.Stream<TurnEvent, StageFailed, Speech> => {
   const sentence = Stream.succeed<TurnEvent>({ type: "sentence", index: sentenceIndex, text })
   if (voice === undefined) return sentence
+  let bytes = 0
+  let firstByteMs: number | null = null
   const audio = Stream.unwrap(Effect.gen(function*() {
     const speech = yield* Speech
-    return speech.synthesize(text, voice)
-  })).pipe(
-    Stream.tap(() =>
-      tally.firstAudioMs === null
-        ? Effect.map(elapsed(tally), (ms) => {
-          tally.firstAudioMs = ms
+    const requested = yield* Clock.currentTimeMillis
+    return speech.synthesize(text, voice).pipe(
+      Stream.tap((pcm) =>
+        Effect.gen(function*() {
+          bytes += pcm.length
+          if (firstByteMs === null) firstByteMs = (yield* Clock.currentTimeMillis) - requested
+          if (tally.firstAudioMs === null) tally.firstAudioMs = yield* elapsed(tally)
         })
-        : Effect.void
-    ),
+      )
+    )
+  })).pipe(
+    Stream.onEnd(Effect.suspend(() =>
+      Effect.annotateCurrentSpan({ "tts.bytes": bytes, "tts.time_to_first_byte_ms": firstByteMs ?? -1 })
+    )),
+    Stream.withSpan("tts", { attributes: { "tts.sentence_index": sentenceIndex, "tts.voice": voice } }),
     Stream.map((pcm): TurnEvent => ({ type: "audio", sentenceIndex, pcm })),
     Stream.mapError(failAt("tts"))
   )
@@ -135,6 +145,13 @@ const release = (text: string, tally: Tally, voice: string | undefined) =>
 const done = (tally: Tally, outcome: TurnOutcome, subject: Subject) =>
   Stream.fromEffect(Effect.gen(function*() {
     const totalMs = yield* elapsed(tally)
+    yield* Effect.annotateCurrentSpan({
+      "tutor.outcome": outcome,
+      "tutor.flagged_count": tally.flagged,
+      "tutor.sentences": tally.spoken.length,
+      "tutor.first_audio_ms": tally.firstAudioMs ?? -1,
+      "tutor.total_ms": totalMs
+    })
     const event: TurnEvent = {
       type: "done",
       outcome,
@@ -189,6 +206,14 @@ const specialistAnswer = (
         tally.raw.push(delta)
       })
     ),
+    Stream.onEnd(Effect.suspend(() =>
+      Effect.annotateCurrentSpan({
+        "specialist.time_to_first_token_ms": tally.firstTokenMs === null ? -1 : tally.firstTokenMs - tally.classifyMs,
+        "specialist.deltas": tally.raw.length,
+        "specialist.characters": tally.raw.join("").length
+      })
+    )),
+    Stream.withSpan("specialist", { attributes: { "specialist.subject": subject } }),
     Stream.mapError(failAt("specialist"))
   )
   let lastWasWithheld = false
@@ -255,6 +280,11 @@ export const answerTurn = (
 
     const routed = yield* classifyTurn(request.studentText, recent)
     tally.classifyMs = yield* elapsed(tally)
+    yield* Effect.annotateCurrentSpan({
+      "tutor.subject": routed.subject,
+      "tutor.confidence": routed.confidence,
+      "tutor.fallback": routed.fallback
+    })
     const classified = Stream.succeed<TurnEvent>({
       type: "classified",
       subject: routed.subject,
@@ -279,5 +309,7 @@ export const answerTurn = (
   })).pipe(
     Stream.catchTag("StageFailed", (failure) =>
       Stream.succeed<TurnEvent>({ type: "failed", stage: failure.stage, message: failure.message })),
-    Stream.withSpan("tutor.turn", { attributes: { "session.id": request.sessionId } })
+    Stream.withSpan("tutor.turn", {
+      attributes: { "session.id": request.sessionId, "tutor.version": request.version ?? "cli" }
+    })
   )
