@@ -1,0 +1,66 @@
+import { Effect, Layer } from "effect"
+import { DISPATCH_TOOL_NAME, Realtime, RealtimeNotConfigured } from "../../services/Realtime.ts"
+import { OpenAiClient } from "./clients.ts"
+import { LiveConfig } from "./config.ts"
+import { RealtimeClientSecret } from "./wire.ts"
+
+/**
+ * The Realtime voice never answers: every question goes to our orchestrator, whose guarded answer
+ * the browser plays while the Realtime voice is muted. The voice only covers the wait.
+ */
+export const REALTIME_INSTRUCTIONS = [
+  "You are the voice of a friendly, encouraging AI tutor for school students (math, history and English).",
+  `Never answer a question yourself. Whenever the student asks something or says anything that needs an answer, call the ${DISPATCH_TOOL_NAME} tool with the student's words as student_text.`,
+  "The answer is produced and spoken by the tutoring backend. While you wait for it, say only one short, natural filler such as \"Let me think about that...\" or \"Good question, one moment.\"",
+  "Never speak the answer, never speak more than one short sentence at a time, and keep a conversational, encouraging tone."
+].join("\n")
+
+export const DISPATCH_TOOL = {
+  type: "function",
+  name: DISPATCH_TOOL_NAME,
+  description: "Send the student's question to the backend orchestrator which classifies and routes to the correct specialist.",
+  parameters: {
+    type: "object",
+    properties: { student_text: { type: "string", description: "The student's question or statement" } },
+    required: ["student_text"]
+  }
+} as const
+
+const make = Effect.gen(function*() {
+  const openai = yield* OpenAiClient
+  const { models, realtimeVoice } = yield* LiveConfig
+
+  const mintSession = Effect.fn("Realtime.mintSession")(function*(sessionId: string) {
+    const operation = "Realtime.mintSession"
+    yield* Effect.annotateCurrentSpan({ "session.id": sessionId, model: models.realtime })
+    if (!openai.configured) return yield* new RealtimeNotConfigured({ detail: "OPENAI_API_KEY is not set" })
+    const response = yield* openai.call(
+      operation,
+      (client, options) =>
+        client.realtime.clientSecrets.create({
+          session: {
+            type: "realtime",
+            model: models.realtime,
+            instructions: REALTIME_INSTRUCTIONS,
+            audio: {
+              // transcripts of the student's speech feed the teacher's view and the session record
+              input: { transcription: { model: models.transcription } },
+              output: { voice: realtimeVoice }
+            },
+            tools: [DISPATCH_TOOL],
+            tool_choice: "auto"
+          }
+        }, options)
+    )
+    const secret = yield* openai.decode(operation, RealtimeClientSecret)(response)
+    return { clientSecret: secret.value, expiresAt: secret.expires_at, model: models.realtime, voice: realtimeVoice }
+  })
+
+  return Realtime.of({ mintSession })
+})
+
+/** Mints ephemeral OpenAI Realtime client secrets; without OPENAI_API_KEY, `RealtimeNotConfigured`. */
+export const RealtimeLive = Layer.effect(Realtime, make).pipe(
+  Layer.provide(OpenAiClient.layer),
+  Layer.provide(LiveConfig.layer)
+)

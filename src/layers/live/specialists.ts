@@ -1,0 +1,153 @@
+import { Effect, Layer, Option, Stream } from "effect"
+import { type AnswerSubject, type ConversationTurn, Specialists } from "../../services/Specialists.ts"
+import { parseSubjectLabel } from "./classifierLabel.ts"
+import { AnthropicClient, OpenAiClient } from "./clients.ts"
+import { LiveConfig } from "./config.ts"
+import { completedText } from "./provider.ts"
+import {
+  AnthropicMessage,
+  anthropicEvent,
+  AnthropicStreamEvent,
+  ChatCompletionChunk,
+  chatChunkEvent,
+  messageText
+} from "./wire.ts"
+
+export const CLASSIFIER_SYSTEM_PROMPT = [
+  "You route a school student's message to the right tutor. Classify the student's latest message into exactly one category:",
+  "- math: arithmetic, algebra, geometry, calculus, statistics, any math topic",
+  "- history: historical events, dates, people, civilizations, wars, politics",
+  "- english: grammar, writing, literature, reading comprehension, language",
+  "- escalate: inappropriate content, safety concerns, asking for a human teacher, or topics outside math, history and English",
+  "Use the recent conversation only to understand follow-ups such as \"and the second one?\".",
+  "Answer with the category and your confidence between 0 and 1, nothing else. Example: math 0.92"
+].join("\n")
+
+const SPOKEN = "Your answer is read aloud, so write plain sentences: no markdown, lists, tables or LaTeX."
+
+export const SPECIALIST_SYSTEM_PROMPTS: Readonly<Record<AnswerSubject, string>> = {
+  math: "You are a friendly math tutor for school students. Give clear step-by-step explanations and show your work. " +
+    "Use simple language and be explicit about each calculation step. Be concise but complete. " + SPOKEN,
+  history: "You are an engaging history tutor who brings the past to life for school students. " +
+    "Give accurate context, dates and significance, and connect events to their causes and consequences. " +
+    "Keep it interesting and relevant, concise but complete. " + SPOKEN,
+  english: "You are a supportive English tutor for school students, helping with writing, grammar and literature. " +
+    "Give constructive feedback and highlight strengths before suggesting improvements. " +
+    "Explain grammar rules with examples. Be helpful and encouraging. " + SPOKEN
+}
+
+/** Long tutor answers add little to routing and cost classifier latency. */
+const CONTEXT_TURN_CHARS = 300
+
+export const classifierPrompt = (text: string, recentTurns: ReadonlyArray<ConversationTurn>): string => {
+  const latest = `Student's latest message:\n${text}`
+  if (recentTurns.length === 0) return latest
+  const context = recentTurns.map((turn) =>
+    `${turn.role === "student" ? "Student" : "Tutor"}: ${turn.text.slice(0, CONTEXT_TURN_CHARS)}`
+  )
+  return `Recent conversation (oldest first):\n${context.join("\n")}\n\n${latest}`
+}
+
+/**
+ * The session's turns as chat messages followed by the question. Empty turns are dropped (the
+ * APIs reject empty content) and so are tutor turns before the first student turn, because a
+ * conversation must open with the user.
+ */
+export const conversation = (history: ReadonlyArray<ConversationTurn>, question: string) => {
+  const firstStudent = history.findIndex((turn) => turn.role === "student")
+  const turns = firstStudent < 0 ? [] : history.slice(firstStudent)
+  return [
+    ...turns.filter((turn) => turn.text.trim().length > 0).map((turn) => ({
+      role: turn.role === "student" ? "user" as const : "assistant" as const,
+      content: turn.text
+    })),
+    { role: "user" as const, content: question }
+  ]
+}
+
+const make = Effect.gen(function*() {
+  const openai = yield* OpenAiClient
+  const anthropic = yield* AnthropicClient
+  const config = yield* LiveConfig
+  const { models } = config
+
+  const classify = Effect.fn("Specialists.classify")(function*(text: string, recentTurns: ReadonlyArray<ConversationTurn>) {
+    const operation = "Specialists.classify"
+    const response = yield* anthropic.call(
+      operation,
+      (client, options) =>
+        client.messages.create({
+          model: models.classifier,
+          // no temperature: @anthropic-ai/sdk 1.x no longer accepts sampling parameters
+          max_tokens: 16,
+          system: CLASSIFIER_SYSTEM_PROMPT,
+          messages: [{ role: "user", content: classifierPrompt(text, recentTurns) }]
+        }, options),
+      config.classifierTimeoutMs
+    )
+    const raw = messageText(yield* anthropic.decode(operation, AnthropicMessage)(response))
+    const label = parseSubjectLabel(raw)
+    if (Option.isNone(label)) {
+      return yield* anthropic.fail(operation, "invalid_response", `no subject in the classifier's answer ${JSON.stringify(raw.slice(0, 80))}`)
+    }
+    yield* Effect.annotateCurrentSpan({ subject: label.value.subject, confidence: label.value.confidence })
+    return { ...label.value, raw }
+  })
+
+  const answerMath = (question: string, history: ReadonlyArray<ConversationTurn>) => {
+    const operation = "Specialists.answer"
+    return Stream.unwrap(Effect.gen(function*() {
+      const events = yield* anthropic.open(
+        operation,
+        (client, options) =>
+          client.messages.create({
+            model: models.math,
+            max_tokens: 1024,
+            system: SPECIALIST_SYSTEM_PROMPTS.math,
+            messages: conversation(history, question),
+            stream: true
+          }, options)
+      )
+      const decode = anthropic.decode(operation, AnthropicStreamEvent)
+      return completedText(
+        anthropic.events(operation, events).pipe(Stream.mapEffect((event) => Effect.map(decode(event), anthropicEvent))),
+        anthropic.fail(operation, "stream_cut", "the answer ended before message_stop")
+      )
+    }))
+  }
+
+  const answerChat = (subject: "history" | "english", question: string, history: ReadonlyArray<ConversationTurn>) => {
+    const operation = "Specialists.answer"
+    return Stream.unwrap(Effect.gen(function*() {
+      const chunks = yield* openai.open(
+        operation,
+        (client, options) =>
+          client.chat.completions.create({
+            model: subject === "history" ? models.history : models.english,
+            max_tokens: 1024,
+            messages: [{ role: "system", content: SPECIALIST_SYSTEM_PROMPTS[subject] }, ...conversation(history, question)],
+            stream: true
+          }, options)
+      )
+      const decode = openai.decode(operation, ChatCompletionChunk)
+      return completedText(
+        openai.events(operation, chunks).pipe(Stream.mapEffect((chunk) => Effect.map(decode(chunk), chatChunkEvent))),
+        openai.fail(operation, "stream_cut", "the answer ended without a finish_reason")
+      )
+    }))
+  }
+
+  return Specialists.of({
+    classify,
+    answer: (subject, question, history) =>
+      (subject === "math" ? answerMath(question, history) : answerChat(subject, question, history)).pipe(
+        Stream.withSpan("Specialists.answer", { attributes: { subject } })
+      )
+  })
+})
+
+/** Classifier and math on Anthropic, history and English on OpenAI. */
+export const SpecialistsLive = Layer.effect(Specialists, make).pipe(
+  Layer.provide(Layer.mergeAll(OpenAiClient.layer, AnthropicClient.layer)),
+  Layer.provide(LiveConfig.layer)
+)
