@@ -86,6 +86,13 @@ describe("GuardrailLive.moderate", () => {
       assert.strictEqual(yield* interruptMidRequest(stub, "moderations", service.moderate("hello")), "client_closed")
     }))
 
+  it.live("an unreachable provider is a connection failure", () =>
+    Effect.gen(function*() {
+      const { service, stub } = yield* setup({ PROVIDER_MAX_RETRIES: "0" })
+      yield* Effect.promise(() => stub.close())
+      expectReason(yield* Effect.flip(service.moderate("hello")), "connection")
+    }))
+
   it.live("without OPENAI_API_KEY every call is unavailable", () =>
     Effect.gen(function*() {
       const { service, stub } = yield* setup({ OPENAI_API_KEY: "" })

@@ -191,12 +191,15 @@ for (const { modelVariable, route, subject } of answerCases) {
         expectReason(yield* Effect.flip(Stream.runCollect(service.answer(subject, "q", []))), "invalid_response")
       }))
 
-    it.live("interrupting the consumer mid-stream aborts the HTTP request", () =>
+    it.live("interrupting the consumer aborts the HTTP request, before or during the answer", () =>
       Effect.gen(function*() {
         const { service, stub } = yield* setup()
-        stub.configure(route, { reply: () => answer, fault: Faults.stall(1) })
-        const outcome = yield* interruptMidRequest(stub, route, Stream.runDrain(service.answer(subject, "q", [])), 50)
-        assert.strictEqual(outcome, "client_closed")
+        for (const fault of [Faults.hang, Faults.stall(1)]) {
+          stub.reset()
+          stub.configure(route, { reply: () => answer, fault })
+          const outcome = yield* interruptMidRequest(stub, route, Stream.runDrain(service.answer(subject, "q", [])), 50)
+          assert.strictEqual(outcome, "client_closed", fault.kind)
+        }
       }))
   })
 }

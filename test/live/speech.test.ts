@@ -80,11 +80,14 @@ describe("SpeechLive.synthesize", () => {
       expectReason(yield* Effect.flip(exit), "stream_cut")
     }))
 
-  it.live("interrupting the consumer mid-stream aborts the HTTP request", () =>
+  it.live("interrupting the consumer aborts the HTTP request, before or during the audio", () =>
     Effect.gen(function*() {
       const { service, stub } = yield* setup()
-      stub.configure("speech", { fault: Faults.stall(1) })
-      const outcome = yield* interruptMidRequest(stub, "speech", Stream.runDrain(service.synthesize(sentence, "alloy")), 50)
-      assert.strictEqual(outcome, "client_closed")
+      for (const fault of [Faults.hang, Faults.stall(1)]) {
+        stub.reset()
+        stub.configure("speech", { fault })
+        const outcome = yield* interruptMidRequest(stub, "speech", Stream.runDrain(service.synthesize(sentence, "alloy")), 50)
+        assert.strictEqual(outcome, "client_closed", fault.kind)
+      }
     }))
 })

@@ -132,7 +132,7 @@ export interface ProviderStubApi {
   }
   /** merges `config` into the route's configuration; a `failFirst` starts counting afresh */
   readonly configure: <R extends RouteName>(route: R, config: RouteConfigs[R]) => void
-  /** restores every route's defaults and forgets recorded requests */
+  /** restores every route's defaults and forgets recorded requests (and who waited for them) */
   readonly reset: () => void
   readonly requests: (route: RouteName) => ReadonlyArray<RecordedRequest>
   /** resolves once the route has received its `index`-th request (0-based) */
@@ -316,6 +316,7 @@ const anthropicFrames = (id: string, model: string, deltas: ReadonlyArray<string
   garbage: "event: content_block_delta\ndata: {\"type\": oops\n\n"
 })
 
+/** Any bytes are valid PCM, so the JSON faults never reach audio framing: the speech route answers them with a JSON document. */
 const speechFrames = (audio: Uint8Array, size: number): Frames => ({
   contentType: "audio/pcm",
   preamble: [],
@@ -600,6 +601,15 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
     handle(req, res).catch(() => res.destroy())
   })
 
+  // idempotent, so a test may close the stub early and still let its scope release it
+  let closed: Promise<void> | undefined
+  const close = (): Promise<void> =>
+    closed ??= new Promise((resolve, reject) => {
+      server.close((error) => (error === undefined ? resolve() : reject(error)))
+      // hung and stalled exchanges would otherwise keep the server open forever
+      server.closeAllConnections()
+    })
+
   const api = (address: AddressInfo): ProviderStubApi => {
     const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
     return {
@@ -618,6 +628,7 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
         configs = defaultConfigs()
         failFirstLeft.clear()
         recorded.clear()
+        waiters.clear()
       },
       requests: (route) => [...(recorded.get(route) ?? [])],
       received: (route, index = 0) => {
@@ -627,12 +638,7 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
           waiters.set(route, [...(waiters.get(route) ?? []), { index, resolve }])
         })
       },
-      close: () =>
-        new Promise((resolve, reject) => {
-          server.close((error) => (error === undefined ? resolve() : reject(error)))
-          // hung and stalled exchanges would otherwise keep the server open forever
-          server.closeAllConnections()
-        })
+      close
     }
   }
 

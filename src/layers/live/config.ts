@@ -15,9 +15,9 @@ const nonNegativeInt = (name: string, fallback: number) =>
   Config.schema(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), name).pipe(Config.withDefault(fallback))
 
 /**
- * Everything the live provider layers read from the environment. The base URLs default to the
- * public endpoints explicitly so the SDKs never fall back to reading `process.env` themselves:
- * this config is the only source.
+ * Everything the live provider layers read from the environment. Keys and base URLs are always
+ * passed to the SDKs explicitly (the base URLs default to the public endpoints), so the SDKs never
+ * pick them up from `process.env` behind this config's back.
  */
 export const liveConfig = Config.all({
   openAiApiKey: apiKey("OPENAI_API_KEY"),

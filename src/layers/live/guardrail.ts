@@ -20,7 +20,7 @@ export const REWRITE_SYSTEM_PROMPT =
   "You are a content safety editor for an educational AI tutor. You rewrite content to be safe " +
   "and appropriate for students while preserving its educational value."
 
-export const rewritePrompt = (text: string, categories: ReadonlyArray<string>): string =>
+const rewritePrompt = (text: string, categories: ReadonlyArray<string>): string =>
   `The following tutor response was flagged for: ${categories.join(", ")}. ` +
   "Please rewrite it to be completely safe and appropriate for students, while keeping the educational value. " +
   `Reply with the rewritten text only.\n\n${text}`

@@ -35,15 +35,14 @@ const reasonForStatus = (status: number): ProviderFailureReason =>
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 /** The one mapping from a thrown SDK error to the tutor's failure reasons. */
-export const sdkFailure = (
+const sdkFailure = (
   errors: SdkErrorClasses,
   cause: unknown
 ): { readonly reason: ProviderFailureReason; readonly status?: number } => {
   if (cause instanceof errors.APIConnectionTimeoutError) return { reason: "timeout" }
   if (cause instanceof errors.APIConnectionError) return { reason: "connection" }
-  if (cause instanceof errors.APIError) {
-    // an error event inside a 200 response has no status: the provider failed, not the request
-    return cause.status === undefined ? { reason: "server_error" } : { reason: reasonForStatus(cause.status), status: cause.status }
+  if (cause instanceof errors.APIError && cause.status !== undefined) {
+    return { reason: reasonForStatus(cause.status), status: cause.status }
   }
   // the SDKs throw SyntaxError when a 200 body is not JSON
   if (cause instanceof SyntaxError) return { reason: "invalid_response" }
@@ -52,7 +51,6 @@ export const sdkFailure = (
 
 /** A client of one provider, built once per layer; absent when its API key is not configured. */
 export interface ProviderClient<Client> {
-  readonly provider: string
   readonly configured: boolean
   /**
    * One request/response call. `timeoutMs` (default: the provider timeout) bounds the whole call,
@@ -102,6 +100,13 @@ export const makeProviderClient = <Client>(options: {
   const timedOut = (operation: string, timeoutMs: number) =>
     fail(operation, "timeout", `no answer within ${timeoutMs} ms`)
 
+  // interrupts the SDK call on expiry, which aborts its HTTP request
+  const deadline = (operation: string, timeoutMs: number) =>
+    Effect.timeoutOrElse({
+      duration: Duration.millis(timeoutMs),
+      orElse: () => Effect.fail(timedOut(operation, timeoutMs))
+    })
+
   const withClient = <A, R>(operation: string, f: (client: Client) => Effect.Effect<A, ProviderError, R>) =>
     Option.match(options.client, {
       onNone: () => Effect.fail(fail(operation, "unavailable", `${options.apiKeyVariable} is not set`)),
@@ -111,17 +116,13 @@ export const makeProviderClient = <Client>(options: {
   const requestOptions = (signal: AbortSignal, timeoutMs: number): SdkRequestOptions => ({ signal, timeout: timeoutMs, maxRetries })
 
   return {
-    provider,
     configured: Option.isSome(options.client),
     call: (operation, run, timeoutMs = options.timeoutMs) =>
       withClient(operation, (client) =>
         Effect.tryPromise({
           try: (signal) => run(client, requestOptions(signal, timeoutMs)),
           catch: fromSdk(operation)
-        }).pipe(Effect.timeoutOrElse({
-          duration: Duration.millis(timeoutMs),
-          orElse: () => Effect.fail(timedOut(operation, timeoutMs))
-        }))),
+        }).pipe(deadline(operation, timeoutMs))),
     open: (operation, run) =>
       withClient(operation, (client) =>
         Effect.gen(function*() {
@@ -132,10 +133,7 @@ export const makeProviderClient = <Client>(options: {
           return yield* Effect.tryPromise({
             try: () => run(client, requestOptions(controller.signal, options.timeoutMs)),
             catch: fromSdk(operation)
-          }).pipe(Effect.timeoutOrElse({
-            duration: Duration.millis(options.timeoutMs),
-            orElse: () => Effect.fail(timedOut(operation, options.timeoutMs))
-          }))
+          }).pipe(deadline(operation, options.timeoutMs))
         })),
     events: (operation, body) =>
       Stream.fromAsyncIterable(body, (cause) => fail(operation, "stream_cut", describe(cause))).pipe(

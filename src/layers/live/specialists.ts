@@ -39,7 +39,7 @@ export const SPECIALIST_SYSTEM_PROMPTS: Readonly<Record<AnswerSubject, string>> 
 /** Long tutor answers add little to routing and cost classifier latency. */
 const CONTEXT_TURN_CHARS = 300
 
-export const classifierPrompt = (text: string, recentTurns: ReadonlyArray<ConversationTurn>): string => {
+const classifierPrompt = (text: string, recentTurns: ReadonlyArray<ConversationTurn>): string => {
   const latest = `Student's latest message:\n${text}`
   if (recentTurns.length === 0) return latest
   const context = recentTurns.map((turn) =>
@@ -53,7 +53,7 @@ export const classifierPrompt = (text: string, recentTurns: ReadonlyArray<Conver
  * APIs reject empty content) and so are tutor turns before the first student turn, because a
  * conversation must open with the user.
  */
-export const conversation = (history: ReadonlyArray<ConversationTurn>, question: string) => {
+const conversation = (history: ReadonlyArray<ConversationTurn>, question: string) => {
   const firstStudent = history.findIndex((turn) => turn.role === "student")
   const turns = firstStudent < 0 ? [] : history.slice(firstStudent)
   return [
