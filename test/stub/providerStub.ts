@@ -58,27 +58,29 @@ export interface ScriptedRequest {
   readonly index: number
 }
 
-interface CommonRouteConfig {
-  /** delay before the status line, i.e. before the first byte */
-  readonly latencyMs?: number
-  /** delay between two streamed chunks */
-  readonly chunkDelayMs?: number
-  /** fault applied to every call */
-  readonly fault?: Fault | undefined
-  /** the next `count` calls fail with `fault`; later calls follow the rest of the configuration */
-  readonly failFirst?: { readonly count: number; readonly fault: Fault } | undefined
+interface CommonRouteSettings {
+  /** delay before the status line, i.e. before the first byte (default 0) */
+  readonly latencyMs: number
+  /** delay between two streamed chunks (default 0) */
+  readonly chunkDelayMs: number
+  /** fault applied to every call (default none) */
+  readonly fault: Fault | undefined
+  /** the next `count` calls fail with `fault`; later calls follow the rest of the settings */
+  readonly failFirst: { readonly count: number; readonly fault: Fault } | undefined
 }
 
-export interface TextRouteConfig extends CommonRouteConfig {
-  readonly reply?: (request: ScriptedRequest) => string
-  /** characters per streamed text delta */
-  readonly chunkChars?: number
+export interface TextRouteSettings extends CommonRouteSettings {
+  /** default: a two-sentence answer quoting the prompt */
+  readonly reply: (request: ScriptedRequest) => string
+  /** characters per streamed text delta (default 8) */
+  readonly chunkChars: number
 }
 
-export interface SpeechRouteConfig extends CommonRouteConfig {
-  readonly audio?: (request: ScriptedRequest) => Uint8Array
-  /** bytes per streamed PCM chunk */
-  readonly chunkBytes?: number
+export interface SpeechRouteSettings extends CommonRouteSettings {
+  /** default: {@link stubPcm} of the input */
+  readonly audio: (request: ScriptedRequest) => Uint8Array
+  /** bytes per streamed PCM chunk (default 4096, as the reference relayed) */
+  readonly chunkBytes: number
 }
 
 export interface ModerationVerdict {
@@ -88,20 +90,22 @@ export interface ModerationVerdict {
   readonly scores?: Readonly<Record<string, number>>
 }
 
-export interface ModerationRouteConfig extends CommonRouteConfig {
-  readonly moderate?: (input: string) => ModerationVerdict
+export interface ModerationRouteSettings extends CommonRouteSettings {
+  /** default: nothing is flagged */
+  readonly moderate: (input: string) => ModerationVerdict
 }
 
-export interface RealtimeRouteConfig extends CommonRouteConfig {
-  readonly secret?: (request: ScriptedRequest) => { readonly value: string; readonly expiresAt: number }
+export interface RealtimeRouteSettings extends CommonRouteSettings {
+  /** default: `ek_stub_<index>`, valid for 10 minutes */
+  readonly secret: (request: ScriptedRequest) => { readonly value: string; readonly expiresAt: number }
 }
 
-export interface RouteConfigs {
-  readonly moderations: ModerationRouteConfig
-  readonly chat: TextRouteConfig
-  readonly speech: SpeechRouteConfig
-  readonly realtimeClientSecret: RealtimeRouteConfig
-  readonly anthropicMessages: TextRouteConfig
+export interface RouteSettings {
+  readonly moderations: ModerationRouteSettings
+  readonly chat: TextRouteSettings
+  readonly speech: SpeechRouteSettings
+  readonly realtimeClientSecret: RealtimeRouteSettings
+  readonly anthropicMessages: TextRouteSettings
 }
 
 /** How the stub's side of an exchange ended. */
@@ -130,8 +134,8 @@ export interface ProviderStubApi {
     readonly OPENAI_BASE_URL: string
     readonly ANTHROPIC_BASE_URL: string
   }
-  /** merges `config` into the route's configuration; a `failFirst` starts counting afresh */
-  readonly configure: <R extends RouteName>(route: R, config: RouteConfigs[R]) => void
+  /** merges `settings` into the route's; a `failFirst` starts counting afresh; `fault: undefined` clears the fault */
+  readonly configure: <R extends RouteName>(route: R, settings: Partial<RouteSettings[R]>) => void
   /** restores every route's defaults and forgets recorded requests (and who waited for them) */
   readonly reset: () => void
   readonly requests: (route: RouteName) => ReadonlyArray<RecordedRequest>
@@ -175,17 +179,22 @@ export const stubPcm = (text: string): Uint8Array => {
   return new Uint8Array(view.buffer)
 }
 
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
 const defaultReply = ({ prompt }: ScriptedRequest): string =>
   `Here is the stub's answer to "${prompt.slice(0, 60)}". It has two sentences.`
 
-const defaultConfigs = (): { -readonly [R in RouteName]: RouteConfigs[R] } => ({
-  moderations: { moderate: () => ({ flagged: [] }) },
-  chat: { reply: defaultReply, chunkChars: 8 },
-  speech: { audio: ({ prompt }) => stubPcm(prompt), chunkBytes: 4096 },
+const common: CommonRouteSettings = { latencyMs: 0, chunkDelayMs: 0, fault: undefined, failFirst: undefined }
+
+const defaultSettings = (): RouteSettings => ({
+  moderations: { ...common, moderate: () => ({ flagged: [] }) },
+  chat: { ...common, reply: defaultReply, chunkChars: 8 },
+  speech: { ...common, audio: ({ prompt }) => stubPcm(prompt), chunkBytes: 4096 },
   realtimeClientSecret: {
-    secret: ({ index }) => ({ value: `ek_stub_${index}`, expiresAt: Math.floor(Date.now() / 1000) + 600 })
+    ...common,
+    secret: ({ index }) => ({ value: `ek_stub_${index}`, expiresAt: nowSeconds() + 600 })
   },
-  anthropicMessages: { reply: defaultReply, chunkChars: 8 }
+  anthropicMessages: { ...common, reply: defaultReply, chunkChars: 8 }
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -259,8 +268,6 @@ interface Frames {
   /** an event whose data is not JSON, in this format */
   readonly garbage: string
 }
-
-const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 const openAiChatFrames = (id: string, model: string, deltas: ReadonlyArray<string>): Frames => {
   const chunk = (delta: Record<string, string>, finishReason: string | null) =>
@@ -422,7 +429,7 @@ const writeAll = async (res: ServerResponse, chunks: ReadonlyArray<string | Uint
 }
 
 export const startProviderStub = (options: ProviderStubOptions = {}): Promise<ProviderStubApi> => {
-  let configs = defaultConfigs()
+  let settings = defaultSettings()
   const failFirstLeft = new Map<RouteName, number>()
   const recorded = new Map<RouteName, Array<RecordedRequest>>()
   const waiters = new Map<RouteName, Array<{ readonly index: number; readonly resolve: (r: RecordedRequest) => void }>>()
@@ -437,13 +444,13 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
   }
 
   const faultFor = (route: RouteName): Fault | undefined => {
-    const config: CommonRouteConfig = configs[route]
+    const { failFirst, fault } = settings[route]
     const left = failFirstLeft.get(route) ?? 0
-    if (config.failFirst !== undefined && left > 0) {
+    if (failFirst !== undefined && left > 0) {
       failFirstLeft.set(route, left - 1)
-      return config.failFirst.fault
+      return failFirst.fault
     }
-    return config.fault
+    return fault
   }
 
   const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -525,9 +532,9 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
     const index = recorded.get(route)?.length ?? 0
     record({ route, index, method: req.method, path, headers: flattenHeaders(req), body, settled })
 
-    const config: CommonRouteConfig = configs[route]
+    const { chunkDelayMs: delayMs, latencyMs } = settings[route]
     const fault = faultFor(route)
-    if (!(await pause(config.latencyMs ?? 0, res))) return
+    if (!(await pause(latencyMs, res))) return
     if (fault?.kind === "hang") return
     if (fault?.kind === "status") {
       const headers: Record<string, string> = fault.retryAfterMs === undefined
@@ -539,10 +546,9 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
     const scripted: ScriptedRequest = { prompt: promptOf(route, body), body, index }
     const model = stringField(body, "model") ?? "stub-model"
     const streamed = field(body, "stream") === true
-    const delayMs = config.chunkDelayMs ?? 0
     switch (route) {
       case "chat": {
-        const { reply = defaultReply, chunkChars = 8 } = configs.chat
+        const { chunkChars, reply } = settings.chat
         const text = reply(scripted)
         const id = `chatcmpl-stub-${index}`
         if (streamed) return respondFrames(res, openAiChatFrames(id, model, chunkText(text, chunkChars)), fault, delayMs, markCut)
@@ -556,7 +562,7 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
         }, fault, markCut)
       }
       case "anthropicMessages": {
-        const { reply = defaultReply, chunkChars = 8 } = configs.anthropicMessages
+        const { chunkChars, reply } = settings.anthropicMessages
         const text = reply(scripted)
         const id = `msg_stub_${index}`
         if (streamed) return respondFrames(res, anthropicFrames(id, model, chunkText(text, chunkChars)), fault, delayMs, markCut)
@@ -572,21 +578,19 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
         }, fault, markCut)
       }
       case "moderations": {
-        const { moderate = () => ({ flagged: [] }) } = configs.moderations
         const input = field(body, "input")
         const inputs = Array.isArray(input) ? input.map(String) : [scripted.prompt]
-        return respondDocument(res, moderationBody(`modr-stub-${index}`, model, inputs, moderate), fault, markCut)
+        return respondDocument(res, moderationBody(`modr-stub-${index}`, model, inputs, settings.moderations.moderate), fault, markCut)
       }
       case "speech": {
-        const { audio = ({ prompt }: ScriptedRequest) => stubPcm(prompt), chunkBytes: size = 4096 } = configs.speech
+        const { audio, chunkBytes: size } = settings.speech
         if (fault?.kind === "invalidJson" || fault?.kind === "unexpectedShape") {
           return sendJson(res, 200, { unexpected: true })
         }
         return respondFrames(res, speechFrames(audio(scripted), size), fault, delayMs, markCut)
       }
       case "realtimeClientSecret": {
-        const { secret = () => ({ value: `ek_stub_${index}`, expiresAt: nowSeconds() + 600 }) } = configs.realtimeClientSecret
-        const { value, expiresAt } = secret(scripted)
+        const { expiresAt, value } = settings.realtimeClientSecret.secret(scripted)
         const session = field(body, "session")
         return respondDocument(res, {
           value,
@@ -620,12 +624,12 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
         OPENAI_BASE_URL: `${url}/v1`,
         ANTHROPIC_BASE_URL: url
       },
-      configure: (route, config) => {
-        configs = { ...configs, [route]: { ...configs[route], ...config } }
-        if (config.failFirst !== undefined) failFirstLeft.set(route, config.failFirst.count)
+      configure: (route, update) => {
+        settings = { ...settings, [route]: { ...settings[route], ...update } }
+        if (update.failFirst !== undefined) failFirstLeft.set(route, update.failFirst.count)
       },
       reset: () => {
-        configs = defaultConfigs()
+        settings = defaultSettings()
         failFirstLeft.clear()
         recorded.clear()
         waiters.clear()
