@@ -1,0 +1,55 @@
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import { mkdirSync } from "node:fs"
+import { inject } from "vitest"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string
+  }
+}
+
+/** The system Chromium; nothing here may download a browser. */
+export const launchBrowser = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync"
+    ]
+  })
+
+export const baseUrl = (): string => inject("baseUrl")
+
+export const DESKTOP = { width: 1280, height: 900 } as const
+export const MOBILE = { width: 375, height: 812 } as const
+
+export const newContext = (browser: Browser, viewport: { width: number; height: number } = DESKTOP): Promise<BrowserContext> =>
+  browser.newContext({
+    baseURL: baseUrl(),
+    viewport,
+    ...(viewport.width < 500 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {})
+  })
+
+export const open = async (context: BrowserContext, path: string): Promise<Page> => {
+  const page = await context.newPage()
+  await page.goto(path)
+  return page
+}
+
+export const SCREENSHOTS = "test-results/screenshots"
+
+export const screenshot = async (page: Page, name: string): Promise<void> => {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true })
+}
+
+/** A value the page computed, checked here instead of trusted by a cast. */
+export const evaluateNumber = async (page: Page, expression: string): Promise<number> => {
+  const value: unknown = await page.evaluate(expression)
+  if (typeof value !== "number") throw new Error(`${expression} gave ${String(value)}, not a number`)
+  return value
+}

@@ -1,0 +1,107 @@
+import { decode, type Decoder } from "../lib/decode.ts"
+import { ApiError, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
+import { Escalated, ErrorEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent } from "./messages.ts"
+
+type Attribute = string | number | boolean
+
+/** Browser telemetry (`POST /events`): fire-and-forget, a failure never reaches the UI. */
+export const trackEvent = (sessionId: string, eventName: string, attributes: Record<string, Attribute>): void => {
+  void fetch("/events", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ session_id: sessionId, event_name: eventName, attributes }),
+    keepalive: true
+  }).catch(() => undefined)
+}
+
+/** What `POST /session/token` gave: an ephemeral Realtime key, or the server has no Realtime (503). */
+export type RealtimeAccess =
+  | { readonly kind: "ready"; readonly secret: string; readonly model: string }
+  | { readonly kind: "unavailable"; readonly detail: string }
+
+export const mintRealtime = async (sessionId: string): Promise<RealtimeAccess> => {
+  const response = await postProtected(`/session/token?session_id=${encodeURIComponent(sessionId)}`)
+  if (response.status === 503) {
+    return { kind: "unavailable", detail: await errorDetail(response) }
+  }
+  const token = await readJson(response, RealtimeToken)
+  return { kind: "ready", secret: token.client_secret.value, model: token.model }
+}
+
+export const orchestrate = async (sessionId: string, studentText: string): Promise<string> => {
+  const created = await readJson(await postProtected("/orchestrate", { session_id: sessionId, student_text: studentText }), JobCreated)
+  return created.job_id
+}
+
+export const waitForJob = async (jobId: string): Promise<JobStatus> =>
+  readJson(await postProtected(`/orchestrate/${encodeURIComponent(jobId)}/wait`), JobStatus)
+
+/** The answer's speech as a byte stream (PCM16 LE mono 24 kHz), read while the server produces it. */
+export const ttsStream = async (jobId: string, sessionId: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> => {
+  const response = await ensureOk(await postProtected("/tts/stream", { job_id: jobId, session_id: sessionId }, signal))
+  if (!response.body) throw new ApiError(response.status, "the audio response has no body")
+  return response.body
+}
+
+export const escalate = async (sessionId: string, reason: string) =>
+  readJson(await postProtected("/escalate", { session_id: sessionId, reason }), Escalated)
+
+/** A student token for Version A's LiveKit room, or null when this server has no LiveKit (503/404). */
+export const livekitToken = async (sessionId: string) => {
+  const response = await fetch(`/livekit/token?session_id=${encodeURIComponent(sessionId)}`)
+  if (response.status === 503 || response.status === 404) {
+    return { kind: "unavailable" as const, detail: await errorDetail(response) }
+  }
+  return { kind: "ready" as const, ...(await readJson(response, LiveKitToken)) }
+}
+
+export interface JobHandlers {
+  readonly onStatus: (status: JobStatus) => void
+  readonly onSentence: (text: string) => void
+}
+
+const parseEvent = <T>(decoder: Decoder<T>, event: Event): T | null => {
+  if (!(event instanceof MessageEvent) || typeof event.data !== "string") return null
+  try {
+    const result = decode(decoder, JSON.parse(event.data))
+    if (result.ok) return result.value
+    console.warn(`unexpected ${event.type} event`, result.error)
+  } catch {
+    console.warn(`${event.type} event is not JSON`)
+  }
+  return null
+}
+
+/**
+ * Follows a job over `GET /orchestrate/{id}/events` until it is finished. If the event stream
+ * breaks first, the job's final state comes from `POST /orchestrate/{id}/wait` instead, so a
+ * dropped connection costs the live sentences, never the answer.
+ */
+export const followJob = (jobId: string, handlers: JobHandlers, signal: AbortSignal): Promise<JobStatus> =>
+  new Promise((resolve, reject) => {
+    const source = new EventSource(`/orchestrate/${encodeURIComponent(jobId)}/events`)
+    const settle = (outcome: Promise<JobStatus>) => {
+      source.close()
+      signal.removeEventListener("abort", aborted)
+      outcome.then(resolve, reject)
+    }
+    const aborted = () => settle(Promise.reject(new DOMException("aborted", "AbortError")))
+    signal.addEventListener("abort", aborted, { once: true })
+    source.addEventListener("status", (event) => {
+      const status = parseEvent(JobStatus, event)
+      if (status) handlers.onStatus(status)
+    })
+    source.addEventListener("sentence", (event) => {
+      const sentence = parseEvent(SentenceEvent, event)
+      if (sentence) handlers.onSentence(sentence.text)
+    })
+    source.addEventListener("done", (event) => {
+      const status = parseEvent(JobStatus, event)
+      settle(status ? Promise.resolve(status) : waitForJob(jobId))
+    })
+    source.addEventListener("error", (event) => {
+      // a server-sent `error` event carries data; a bare Event is the connection failing
+      const failure = parseEvent(ErrorEvent, event)
+      settle(failure ? Promise.reject(new Error(failure.message)) : waitForJob(jobId))
+    })
+  })

@@ -1,0 +1,272 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks"
+import { escalate, mintRealtime } from "../api/endpoints.ts"
+import { AudioOut } from "../audio/AudioOut.ts"
+import { EscalationBanner } from "../components/EscalationBanner.tsx"
+import { fillerInstructions, FillerSchedule } from "../realtime/filler.ts"
+import { RealtimeConnection, type ToolCall } from "../realtime/RealtimeConnection.ts"
+import { teacherLink } from "./teacherLink.ts"
+import { runTurn } from "./turn.ts"
+import { errorMessage, type SessionProps } from "./types.ts"
+import { useStudentChannel } from "./useStudentChannel.ts"
+
+type Mode =
+  | { readonly kind: "idle" }
+  | { readonly kind: "connecting" }
+  | { readonly kind: "realtime"; readonly microphone: boolean }
+  | { readonly kind: "local"; readonly note: string }
+
+const STATUS_LABEL: Record<Mode["kind"], string> = {
+  idle: "Idle",
+  connecting: "Connecting",
+  realtime: "Connected",
+  local: "Typed questions"
+}
+
+const NO_REALTIME =
+  "OpenAI Realtime is not configured on this server, so there is no live voice. Type a question or pick one; the tutor's answer is spoken by the backend."
+
+/** After the backend has spoken, the voice may check in, never repeat the answer. */
+const FOLLOW_UP =
+  "The tutoring backend has just spoken the answer in the tool output to the student. Do not repeat or extend it. Ask at most one very short friendly check-in question, such as \"Does that make sense?\""
+
+const speakerFor = (subject: string): string =>
+  subject === "math" || subject === "history" || subject === "english" ? subject : "tutor"
+
+interface Escalation {
+  readonly reason: string
+  readonly teacherLink: string | null
+}
+
+/** Version B: the Realtime voice over WebRTC when the server has it, typed questions otherwise. */
+export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff }: SessionProps) {
+  const [mode, setMode] = useState<Mode>({ kind: "idle" })
+  const [scheduledBytes, setScheduledBytes] = useState(0)
+  const [playing, setPlaying] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [pending, setPending] = useState<string | null>(null)
+  const [question, setQuestion] = useState("")
+  const [escalation, setEscalation] = useState<Escalation | null>(null)
+  const audio = useMemo(() => new AudioOut(setScheduledBytes), [])
+  const filler = useMemo(() => new FillerSchedule(), [])
+  const connection = useRef<RealtimeConnection | null>(null)
+  const turn = useRef<AbortController | null>(null)
+  const playingNow = useRef(false)
+
+  const setPlayback = (value: boolean) => {
+    playingNow.current = value
+    setPlaying(value)
+  }
+
+  const raised = (reason: string, wsUrl: string) => {
+    setEscalation({ reason, teacherLink: teacherLink(sessionId, wsUrl) })
+    showTradeoff("teacher")
+  }
+
+  useStudentChannel(sessionId, {
+    onInject: (text) => transcript.add("teacher", text),
+    onEscalation: raised
+  })
+
+  /** Answers one question through the backend; `call` is set when the Realtime voice asked it. */
+  const answer = async (studentText: string, call: ToolCall | null) => {
+    turn.current?.abort()
+    const abort = new AbortController()
+    turn.current = abort
+    const voice = call ? connection.current : null
+    const quietFiller = () => {
+      filler.stop()
+      voice?.cancelResponse()
+    }
+    if (voice) filler.start((level) => voice.respond(fillerInstructions(level)))
+    let speaker = "tutor"
+    let line: string | null = null
+    setError(null)
+    try {
+      await runTurn(sessionId, studentText, audio, {
+        onStep,
+        onSubject: (subject) => {
+          speaker = speakerFor(subject)
+          if (subject === "english") showTradeoff("english")
+        },
+        onSentence: (text) => {
+          quietFiller()
+          if (line) transcript.append(line, text)
+          else line = transcript.add(speaker, text)
+        },
+        onAudioStart: () => {
+          quietFiller()
+          setPlayback(true)
+        },
+        onAnswer: (status) => {
+          quietFiller()
+          const text = status.safe_text ?? ""
+          if (status.status === "error") setError(`The tutor could not answer: ${status.error_message ?? "unknown error"}`)
+          else if (line) transcript.replace(line, text)
+          else if (text) line = transcript.add(speaker, text)
+          if (voice && call) voice.answerToolCall(call.callId, JSON.stringify({ subject: status.subject, answer: text, status: status.status }))
+        }
+      }, abort.signal)
+      if (voice && !abort.signal.aborted) voice.respond(FOLLOW_UP)
+    } catch (failure) {
+      if (!abort.signal.aborted) setError(`The tutor could not answer: ${errorMessage(failure)}`)
+    } finally {
+      quietFiller()
+      if (turn.current === abort) setPlayback(false)
+    }
+  }
+
+  /** The student cut the answer short (Stop button, or speaking over it). */
+  const interrupt = () => {
+    if (!playingNow.current) return
+    turn.current?.abort()
+    connection.current?.cancelResponse()
+    setPlayback(false)
+    showTradeoff("barge-in")
+  }
+
+  const ask = (text: string, voice: RealtimeConnection | null) => {
+    transcript.add("student", text)
+    if (voice) voice.sendText(text)
+    else void answer(text, null)
+  }
+
+  const start = async () => {
+    audio.unlock()
+    showTradeoff("filler")
+    setError(null)
+    setMode({ kind: "connecting" })
+    let voice: RealtimeConnection | null = null
+    try {
+      const access = await mintRealtime(sessionId)
+      if (access.kind === "unavailable") {
+        setMode({ kind: "local", note: NO_REALTIME })
+      } else {
+        voice = await RealtimeConnection.open(access.secret, access.model, audio, {
+          onUserTranscript: (text) => transcript.add("student", text),
+          onVoiceTranscript: (text) => transcript.add("voice", text),
+          onToolCall: (call) => void answer(call.studentText, call),
+          onSpeechStarted: interrupt,
+          onClosed: (reason) => {
+            connection.current = null
+            setMode({ kind: "local", note: `${reason} Typed questions still work.` })
+          }
+        })
+        connection.current = voice
+        setMode({ kind: "realtime", microphone: voice.hasMicrophone })
+      }
+    } catch (failure) {
+      setMode({
+        kind: "local",
+        note: `The Realtime voice could not start (${errorMessage(failure)}). Typed questions still work; answers are spoken by the backend.`
+      })
+    }
+    if (pending) ask(pending, voice)
+    setPending(null)
+  }
+
+  const disconnect = () => {
+    turn.current?.abort()
+    filler.stop()
+    connection.current?.close()
+    connection.current = null
+    setMode({ kind: "idle" })
+  }
+
+  const askTeacher = async () => {
+    try {
+      const escalated = await escalate(sessionId, "The student asked for a teacher")
+      raised("The student asked for a teacher", escalated.teacher_ws_url)
+    } catch (failure) {
+      setError(`Could not reach a teacher: ${errorMessage(failure)}`)
+    }
+  }
+
+  useEffect(() => {
+    if (!selected) return
+    if (mode.kind === "idle" || mode.kind === "connecting") setPending(selected.text)
+    else ask(selected.text, connection.current)
+  }, [selected])
+
+  useEffect(() => () => {
+    turn.current?.abort()
+    filler.stop()
+    connection.current?.close()
+  }, [])
+
+  const started = mode.kind === "realtime" || mode.kind === "local"
+  return (
+    <>
+      {escalation && (
+        <EscalationBanner version="b" reason={escalation.reason} teacherLink={escalation.teacherLink} onDismiss={() => setEscalation(null)} />
+      )}
+      <section class="card session" data-testid="b-session" data-mode={mode.kind} data-audio-bytes={scheduledBytes}>
+        <header class="session-header">
+          <div>
+            <h2 class="card-title">OpenAI Realtime Session</h2>
+            <p class="muted">Direct browser→OpenAI WebRTC</p>
+          </div>
+          <div class="session-status">
+            {playing && <span class="pulse" data-testid="backend-tts">🔊 Backend TTS</span>}
+            <span class={`status-dot status-${mode.kind}`} aria-hidden="true" />
+            <span>{STATUS_LABEL[mode.kind]}</span>
+          </div>
+        </header>
+
+        {!started && (
+          <>
+            <p>
+              The tutor's voice runs on OpenAI Realtime directly from your browser; every answer comes from our backend,
+              checked by the guardrail, and is spoken while it streams.
+            </p>
+            {pending && <p class="hint" data-testid="pending-question">💬 Start the session to ask: “{pending}”</p>}
+            <button type="button" class="button" disabled={mode.kind === "connecting"} onClick={() => void start()}>
+              {mode.kind === "connecting" ? "Connecting..." : "Start Session"}
+            </button>
+          </>
+        )}
+
+        {mode.kind === "realtime" && (
+          <div class="row">
+            <p>{mode.microphone ? "Connected — speak your question" : "Connected — no microphone, type your question"}</p>
+            <button type="button" class="button secondary" onClick={disconnect}>Disconnect</button>
+          </div>
+        )}
+        {mode.kind === "local" && <p class="notice" data-testid="local-mode">{mode.note}</p>}
+
+        {started && (
+          <form
+            class="ask"
+            onSubmit={(event) => {
+              event.preventDefault()
+              const text = question.trim()
+              if (!text) return
+              setQuestion("")
+              audio.unlock()
+              ask(text, connection.current)
+            }}
+          >
+            <label for="student-question">Your question</label>
+            <div class="row">
+              <input
+                id="student-question"
+                data-testid="student-question-input"
+                type="text"
+                autocomplete="off"
+                maxLength={2000}
+                value={question}
+                onInput={(event) => setQuestion(event.currentTarget.value)}
+              />
+              <button type="submit" class="button">Ask</button>
+            </div>
+          </form>
+        )}
+
+        <div class="row">
+          {playing && <button type="button" class="button danger" data-testid="stop-audio" onClick={interrupt}>Stop</button>}
+          <button type="button" class="button secondary" data-testid="ask-teacher" onClick={() => void askTeacher()}>Ask a teacher</button>
+        </div>
+        {error && <p class="error" role="alert">{error}</p>}
+      </section>
+    </>
+  )
+}
