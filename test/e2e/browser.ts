@@ -31,7 +31,7 @@ export const newContext = (browser: Browser, viewport: { width: number; height: 
   browser.newContext({
     baseURL: baseUrl(),
     viewport,
-    ...(viewport.width < 500 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {})
+    ...(viewport.width < 500 ? { isMobile: true, hasTouch: true } : {})
   })
 
 export const open = async (context: BrowserContext, path: string): Promise<Page> => {

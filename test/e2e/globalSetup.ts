@@ -44,7 +44,7 @@ export default async function setup(project: TestProject) {
   let output = ""
   const server = spawn(process.execPath, [join(root, "src/main.ts")], {
     cwd: root,
-    env: { ...env, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, BACKEND_B_WS_URL: `ws://127.0.0.1:${port}` },
+    env: { ...env, HOST: "127.0.0.1", PORT: String(port), TUTOR_DATA_DIR: dataDir, BACKEND_B_WS_URL: `ws://127.0.0.1:${port}` },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const collect = (chunk: Buffer) => {
@@ -61,8 +61,11 @@ export default async function setup(project: TestProject) {
   }
   project.provide("baseUrl", baseUrl)
   return async () => {
-    server.kill("SIGTERM")
-    await new Promise((resolve) => server.once("exit", resolve))
+    if (server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once("exit", resolve))
+      server.kill("SIGTERM")
+      await exited
+    }
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

@@ -1,6 +1,6 @@
 import { decode, type Decoder } from "../lib/decode.ts"
 import { ApiError, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
-import { Escalated, ErrorEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent } from "./messages.ts"
+import { Escalated, GuardrailEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent } from "./messages.ts"
 
 type Attribute = string | number | boolean
 
@@ -58,6 +58,7 @@ export const livekitToken = async (sessionId: string) => {
 export interface JobHandlers {
   readonly onStatus: (status: JobStatus) => void
   readonly onSentence: (text: string) => void
+  readonly onGuardrail: () => void
 }
 
 const parseEvent = <T>(decoder: Decoder<T>, event: Event): T | null => {
@@ -73,9 +74,10 @@ const parseEvent = <T>(decoder: Decoder<T>, event: Event): T | null => {
 }
 
 /**
- * Follows a job over `GET /orchestrate/{id}/events` until it is finished. If the event stream
- * breaks first, the job's final state comes from `POST /orchestrate/{id}/wait` instead, so a
- * dropped connection costs the live sentences, never the answer.
+ * Follows a job over `GET /orchestrate/{id}/events` until it is finished (`done`, or `error`);
+ * `guardrail` events say a sentence was rewritten or withheld.
+ * The final state of a failed job, or of one whose event stream broke, comes from
+ * `POST /orchestrate/{id}/wait`, so a dropped connection costs the live sentences, never the answer.
  */
 export const followJob = (jobId: string, handlers: JobHandlers, signal: AbortSignal): Promise<JobStatus> =>
   new Promise((resolve, reject) => {
@@ -95,13 +97,13 @@ export const followJob = (jobId: string, handlers: JobHandlers, signal: AbortSig
       const sentence = parseEvent(SentenceEvent, event)
       if (sentence) handlers.onSentence(sentence.text)
     })
+    source.addEventListener("guardrail", (event) => {
+      if (parseEvent(GuardrailEvent, event)) handlers.onGuardrail()
+    })
     source.addEventListener("done", (event) => {
       const status = parseEvent(JobStatus, event)
       settle(status ? Promise.resolve(status) : waitForJob(jobId))
     })
-    source.addEventListener("error", (event) => {
-      // a server-sent `error` event carries data; a bare Event is the connection failing
-      const failure = parseEvent(ErrorEvent, event)
-      settle(failure ? Promise.reject(new Error(failure.message)) : waitForJob(jobId))
-    })
+    // the job's own `error` event and a broken connection end the same way: its final state, from /wait
+    source.addEventListener("error", () => settle(waitForJob(jobId)))
   })

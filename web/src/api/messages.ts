@@ -12,8 +12,9 @@ export const JobStatus = object({
 export type JobStatus = Decoded<typeof JobStatus>
 
 export const JobCreated = object({ job_id: string })
-export const SentenceEvent = object({ text: string })
-export const ErrorEvent = object({ message: string })
+export const SentenceEvent = object({ index: number, text: string })
+/** A sentence the guardrail did not pass unchanged (the pipeline's `guardrail` event). */
+export const GuardrailEvent = object({ index: number, action: literal("rewritten", "apology", "withheld") })
 
 export const RealtimeToken = object({
   client_secret: object({ value: string }),

@@ -29,6 +29,15 @@ const NO_REALTIME =
 const FOLLOW_UP =
   "The tutoring backend has just spoken the answer in the tool output to the student. Do not repeat or extend it. Ask at most one very short friendly check-in question, such as \"Does that make sense?\""
 
+/**
+ * A teacher's message is spoken as well as shown (SPEC §4): by the Realtime voice when there is one,
+ * else by the browser's own speech synthesis, since the backend only speaks its jobs' answers.
+ */
+const speakTeacher = (text: string, voice: RealtimeConnection | null): void => {
+  if (voice) voice.respond(`A teacher has sent the student this message. Say it exactly, and nothing else: "${text}"`)
+  else if ("speechSynthesis" in window) window.speechSynthesis.speak(new SpeechSynthesisUtterance(text))
+}
+
 const speakerFor = (subject: string): string =>
   subject === "math" || subject === "history" || subject === "english" ? subject : "tutor"
 
@@ -63,7 +72,10 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
   }
 
   useStudentChannel(sessionId, {
-    onInject: (text) => transcript.add("teacher", text),
+    onInject: (text) => {
+      transcript.add("teacher", text)
+      speakTeacher(text, connection.current)
+    },
     onEscalation: raised
   })
 
@@ -84,6 +96,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
     try {
       await runTurn(sessionId, studentText, audio, {
         onStep,
+        onGuardrail: () => showTradeoff("guardrail"),
         onSubject: (subject) => {
           speaker = speakerFor(subject)
           if (subject === "english") showTradeoff("english")

@@ -7,6 +7,8 @@ export interface TurnHooks {
   readonly onStep: (step: FlowStepId | null) => void
   readonly onSubject: (subject: string) => void
   readonly onSentence: (text: string) => void
+  /** the guardrail rewrote or withheld a sentence of this answer */
+  readonly onGuardrail: () => void
   /** the first sample of the answer is scheduled */
   readonly onAudioStart: () => void
   /** the job is finished (its answer is known); audio may still be playing */
@@ -61,6 +63,7 @@ export async function runTurn(
         // /tts/stream follows the sentences as they are released once the job is processing
         if (status.status !== "pending" && status.status !== "error") playback ??= play()
       },
+      onGuardrail: hooks.onGuardrail,
       onSentence: (text) => {
         sentences += 1
         if (sentences === 1 && !audioStarted) hooks.onStep("guardrail")

@@ -1,0 +1,162 @@
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core"
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { launchBrowser, newContext, open, screenshot } from "./browser.ts"
+
+/*
+ * Version B end to end on the server's local providers (no keys): Realtime is not configured, so
+ * the student page runs typed questions through /orchestrate, its event stream and /tts/stream.
+ */
+
+let browser: Browser
+let context: BrowserContext
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser.close()
+})
+beforeEach(async () => {
+  context = await newContext(browser)
+})
+afterEach(async () => {
+  await context.close()
+})
+
+const text = async (locator: Locator): Promise<string> => (await locator.textContent()) ?? ""
+
+const attribute = async (locator: Locator, name: string): Promise<string> => (await locator.getAttribute(name)) ?? ""
+
+interface Posted {
+  readonly path: string
+  readonly body: Record<string, unknown>
+}
+
+/** Every JSON POST the page makes, to check what it sent and with which session id. */
+const recordPosts = (page: Page): Array<Posted> => {
+  const posts: Array<Posted> = []
+  page.on("request", (request) => {
+    if (request.method() !== "POST") return
+    const body: unknown = request.postDataJSON()
+    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+      posts.push({ path: new URL(request.url()).pathname, body: Object.fromEntries(Object.entries(body)) })
+    }
+  })
+  return posts
+}
+
+const startLocalSession = async (page: Page) => {
+  await page.getByText("Start Session").click()
+  await page.getByTestId("local-mode").waitFor()
+  expect(await attribute(page.getByTestId("b-session"), "data-mode")).toBe("local")
+}
+
+const transcript = (page: Page) => page.getByTestId("transcript")
+
+/** The suggested-question button (the same words also appear in the transcript once asked). */
+const suggested = (page: Page, question: string) => page.getByRole("button", { name: question })
+
+describe("Version B, local mode", () => {
+  it("answers the suggested math question, plays its PCM through Web Audio and lights the real steps", async () => {
+    const page = await context.newPage()
+    const posts = recordPosts(page)
+    await page.goto("/student?v=b")
+    await startLocalSession(page)
+    // Start is the B session start: the filler trade-off explains itself
+    expect(await text(page.getByTestId("tradeoff-panel"))).toContain("Filler While Thinking")
+
+    await suggested(page, "What is 25% of 80?").click()
+    await expect.poll(() => text(transcript(page)), { timeout: 15_000 }).toMatch(/Math:.*\b20\b/s)
+    expect(await text(transcript(page))).toContain("Student: What is 25% of 80?")
+
+    const session = page.getByTestId("b-session")
+    await expect.poll(async () => Number(await attribute(session, "data-audio-bytes")), { timeout: 15_000 }).toBeGreaterThan(0)
+    // the turn ends with no stage lit once the answer has been spoken
+    await expect.poll(() => page.locator("[data-active='true']").count(), { timeout: 20_000 }).toBe(0)
+
+    const steps = posts.filter((post) => post.path === "/events" && post.body["event_name"] === "pipeline.step")
+    const stepNames = steps.map((post) => JSON.stringify(post.body["attributes"]))
+    expect(stepNames.join()).toContain("specialist")
+    expect(stepNames.join()).toContain("tts")
+    // telemetry and orchestration share one session id (the reference used two)
+    const orchestrated = posts.find((post) => post.path === "/orchestrate")
+    const loaded = posts.find((post) => post.body["event_name"] === "page.loaded")
+    expect(orchestrated?.body["session_id"]).toBeTypeOf("string")
+    expect(loaded?.body["session_id"]).toBe(orchestrated?.body["session_id"])
+    await screenshot(page, "student-b")
+  })
+
+  it("a typed question is asked with Enter", async () => {
+    const page = await open(context, "/student?v=b")
+    await startLocalSession(page)
+    await page.getByLabel("Your question").fill("What is 25% of 80?")
+    await page.getByLabel("Your question").press("Enter")
+    await expect.poll(() => text(transcript(page)), { timeout: 15_000 }).toMatch(/Math:.*\b20\b/s)
+    expect(await page.getByLabel("Your question").inputValue()).toBe("")
+  })
+
+  it("a question picked before the session starts is asked when it starts", async () => {
+    const page = await open(context, "/student?v=b")
+    await suggested(page, "What is 25% of 80?").click()
+    expect(await text(page.getByTestId("pending-question"))).toContain("What is 25% of 80?")
+    await startLocalSession(page)
+    await expect.poll(() => text(transcript(page)), { timeout: 15_000 }).toMatch(/\b20\b/)
+  })
+
+  it("stays usable when the backend fails", async () => {
+    const page = await open(context, "/student?v=b")
+    await page.route("**/orchestrate", (route) => route.fulfill({ status: 500, json: { detail: "boom" } }))
+    await startLocalSession(page)
+    await suggested(page, "What is 25% of 80?").click()
+    await page.getByRole("alert").waitFor()
+    expect(await text(page.getByRole("alert"))).toContain("could not answer")
+    await page.unroute("**/orchestrate")
+    await suggested(page, "What is 25% of 80?").click()
+    await expect.poll(() => text(transcript(page)), { timeout: 15_000 }).toMatch(/Math:.*\b20\b/s)
+  })
+})
+
+describe("Teacher in the loop", () => {
+  it("the teacher link receives the escalation and the live transcript; an inject reaches the student", async () => {
+    const student = await open(context, "/student?v=b")
+    await startLocalSession(student)
+    await student.getByTestId("ask-teacher").click()
+    await student.getByTestId("escalation-banner").waitFor()
+    expect(await text(student.getByTestId("tradeoff-panel"))).toContain("Teacher Escalation")
+    const link = await attribute(student.getByTestId("teacher-link"), "href")
+    expect(link).toMatch(/^\/teacher\?v=b&session=[^&]+&token=.+/)
+
+    const teacher = await open(context, link)
+    await expect.poll(() => attribute(teacher.getByTestId("teacher-session"), "data-link"), { timeout: 10_000 }).toBe("connected")
+    // raised while the teacher is watching
+    await student.getByTestId("ask-teacher").click()
+    await teacher.getByTestId("escalation-panel").waitFor({ timeout: 10_000 })
+    expect(await text(teacher.getByTestId("escalation-panel"))).toContain("The student asked for a teacher")
+
+    await suggested(student, "What is 25% of 80?").click()
+    await expect.poll(() => text(transcript(teacher)), { timeout: 15_000 }).toContain("What is 25% of 80?")
+    await expect.poll(() => text(transcript(teacher)), { timeout: 15_000 }).toMatch(/\b20\b/)
+
+    await teacher.getByTestId("teacher-inject-input").fill("Good job, keep going!")
+    await teacher.getByTestId("teacher-inject-input").press("Enter")
+    await expect.poll(() => text(transcript(student)), { timeout: 10_000 }).toContain("Teacher: Good job, keep going!")
+    await screenshot(teacher, "teacher-b")
+  })
+
+  it("a teacher link with a wrong token stays disconnected", async () => {
+    const teacher = await open(context, "/teacher?v=b&session=e2e-wrong&token=1:forged")
+    await teacher.getByTestId("teacher-inject-input").waitFor()
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    expect(await attribute(teacher.getByTestId("teacher-session"), "data-link")).not.toBe("connected")
+    expect(await teacher.getByTestId("teacher-inject-submit").isDisabled()).toBe(true)
+  })
+})
+
+describe("Landing", () => {
+  it("screenshot", async () => {
+    const page = await open(context, "/")
+    await page.getByText("Architecture Comparison").click()
+    await page.getByText("LiveKit JWT → audio/video room").waitFor()
+    await screenshot(page, "landing")
+  })
+})
