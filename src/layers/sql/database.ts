@@ -1,0 +1,118 @@
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { NodeServices } from "@effect/platform-node"
+import { PgClient, PgMigrator } from "@effect/sql-pg"
+import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
+import type { SqlClient, SqlError } from "effect/sql"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { Broadcast, broadcastInProcess, broadcastPostgres } from "./broadcast.ts"
+import { migrations } from "./migrations.ts"
+
+/** The connection every SQL layer of the tutor uses, migrated, plus the fan-out that fits it. */
+export type Database = PgClient.PgClient | SqlClient.SqlClient | Broadcast
+export type DatabaseError = SqlError.SqlError | PgMigrator.MigrationError | EmbeddedDatabaseError
+
+export class EmbeddedDatabaseError extends Schema.TaggedError<EmbeddedDatabaseError>()("EmbeddedDatabaseError", {
+  dataDir: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Channel of the escalation / teacher fan-out between instances. */
+export const BROADCAST_CHANNEL = "tutor_broadcast"
+
+/** Applies the migrations at start-up; PgMigrator wants file-system services for its optional schema dump. */
+const migrated = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, E>) =>
+  PgMigrator.layer({ loader: migrations }).pipe(Layer.provide(NodeServices.layer), Layer.provideMerge(client))
+
+export interface PostgresOptions {
+  readonly url: Redacted.Redacted
+  /** one of them is held by LISTEN */
+  readonly maxConnections?: number
+}
+
+/** A real PostgreSQL server (`DATABASE_URL`): notifications go through LISTEN/NOTIFY. */
+export const postgresDatabase = (options: PostgresOptions): Layer.Layer<Database, DatabaseError> =>
+  broadcastPostgres(BROADCAST_CHANNEL).pipe(
+    Layer.provideMerge(migrated(PgClient.layer({
+      url: options.url,
+      maxConnections: options.maxConnections ?? 10,
+      connectTimeout: "5 seconds"
+    })))
+  )
+
+/** `:memory:` keeps nothing; anything else is a directory (created if missing). */
+export const IN_MEMORY = ":memory:"
+
+/**
+ * Serves an in-process PGlite over the Postgres wire protocol on a unix socket in a fresh
+ * private (0700) directory, so only this user can reach it, and no TCP port is taken.
+ * Returns the socket's path; the server and the database close with the scope.
+ */
+const servePglite = (dataDir: string) =>
+  Effect.gen(function*() {
+    const fail = (cause: unknown) =>
+      new EmbeddedDatabaseError({ dataDir, message: cause instanceof Error ? cause.message : String(cause) })
+    const db = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => {
+          if (dataDir === IN_MEMORY) return PGlite.create()
+          const directory = resolve(dataDir)
+          mkdirSync(directory, { recursive: true })
+          return PGlite.create(directory)
+        },
+        catch: fail
+      }),
+      (db) => Effect.promise(() => db.close())
+    )
+    const socketDir = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "tutor-pglite-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
+    const path = join(socketDir, ".s.PGSQL.5432")
+    // PGlite is one session: the socket server queues every protocol message from every connection
+    // into it. The client pool below uses ONE connection so no two clients' extended-protocol
+    // messages (Parse/Bind/Execute/Sync) can interleave; the server's own limit (default 1) is
+    // raised only so a reconnect is not refused while the old socket is still being detached.
+    const server = new PGLiteSocketServer({ db, path, maxConnections: 4 })
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({ try: () => server.start(), catch: fail }),
+      () => Effect.promise(() => server.stop())
+    )
+    return path
+  })
+
+export interface EmbeddedOptions {
+  /** directory of the database files, or `:memory:` */
+  readonly dataDir: string
+}
+
+/** PGlite in this process, reached by the same `@effect/sql-pg` client; fan-out stays in process. */
+export const embeddedDatabase = (options: EmbeddedOptions): Layer.Layer<Database, DatabaseError> =>
+  broadcastInProcess.pipe(
+    Layer.provideMerge(migrated(Layer.unwrap(Effect.map(servePglite(options.dataDir), (path) =>
+      PgClient.layer({ path, username: "postgres", database: "postgres", maxConnections: 1 })
+    ))))
+  )
+
+/** The PGlite files live under `<TUTOR_DATA_DIR>/pglite`, leaving the data directory to share. */
+export const embeddedDataDir = (tutorDataDir: string) =>
+  tutorDataDir === IN_MEMORY ? IN_MEMORY : join(tutorDataDir, "pglite")
+
+/**
+ * `DATABASE_URL` set → that PostgreSQL; unset → embedded PGlite with its files under
+ * `TUTOR_DATA_DIR` (default `./data`, `:memory:` for nothing on disk).
+ */
+export const databaseFromConfig: Layer.Layer<Database, DatabaseError | Config.ConfigError> = Layer.unwrap(
+  Effect.gen(function*() {
+    const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
+    if (Option.isSome(url)) {
+      yield* Effect.logInfo("persistence: PostgreSQL from DATABASE_URL")
+      return postgresDatabase({ url: url.value })
+    }
+    const dataDir = yield* Config.String("TUTOR_DATA_DIR").pipe(Config.withDefault("./data"))
+    yield* Effect.logInfo(`persistence: embedded PGlite (${dataDir === IN_MEMORY ? "in memory" : embeddedDataDir(dataDir)})`)
+    return embeddedDatabase({ dataDir: embeddedDataDir(dataDir) })
+  })
+)

@@ -1,0 +1,165 @@
+import { Effect } from "effect"
+import { Migrator, SqlClient } from "effect/sql"
+
+/**
+ * The reference's migrations 001–003 with the fixes of its §12.1, then ours. Every statement is
+ * idempotent (IF NOT EXISTS / duplicate_object guarded) so a half-applied run, or a database
+ * created by hand from the same files, can be migrated again without errors; the migrator itself
+ * records what ran in `effect_sql_migrations`, so a restart re-runs nothing.
+ *
+ * Differences from the reference, and why:
+ * - `gen_random_uuid()` (core since PostgreSQL 13) instead of the `uuid-ossp` extension, which
+ *   PGlite only ships as a separately loaded contrib module;
+ * - `learning_sessions.session_id TEXT NOT NULL UNIQUE`: every writer keys sessions by it;
+ * - the unused `speaker_type` enum is gone; speakers are `student | tutor | teacher` (CHECK);
+ * - `transcript_turns (session_id, turn_index)` is UNIQUE, so indexes can only increase;
+ * - routing decisions record the classifier fallback; guardrail events record the action,
+ *   the sentence and the per-category scores; escalations record the trigger and when a teacher
+ *   acknowledged them;
+ * - `orchestrator_jobs` is used: it gets the confidence, released sentences, the owning instance
+ *   and a version counter, and `expires_at` stays NULL until a job finishes, so unfinished jobs are
+ *   never swept (the reference defaulted it to now() + 1 hour for every row).
+ */
+const initialSchema = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`DO $$ BEGIN
+    CREATE TYPE session_version AS ENUM ('a', 'b');
+  EXCEPTION WHEN duplicate_object THEN NULL; END $$`
+  yield* sql`CREATE TABLE IF NOT EXISTS learning_sessions (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id TEXT NOT NULL UNIQUE,
+    version session_version NOT NULL,
+    student_id TEXT,
+    room_name TEXT,
+    session_token TEXT,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ended_at TIMESTAMPTZ,
+    metadata JSONB NOT NULL DEFAULT '{}',
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS learning_sessions_version_idx ON learning_sessions (version)`
+  yield* sql`CREATE INDEX IF NOT EXISTS learning_sessions_started_at_idx ON learning_sessions (started_at DESC)`
+
+  yield* sql`CREATE TABLE IF NOT EXISTS transcript_turns (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id TEXT NOT NULL,
+    speaker TEXT NOT NULL CHECK (speaker IN ('student', 'tutor', 'teacher')),
+    text TEXT NOT NULL,
+    subject TEXT,
+    turn_index INTEGER NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (session_id, turn_index)
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS transcript_turns_created_at_idx ON transcript_turns (created_at DESC)`
+
+  yield* sql`CREATE TABLE IF NOT EXISTS routing_decisions (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id TEXT NOT NULL,
+    from_agent TEXT NOT NULL,
+    to_agent TEXT NOT NULL,
+    confidence DOUBLE PRECISION,
+    transcript_excerpt TEXT,
+    latency_ms INTEGER,
+    fallback BOOLEAN NOT NULL DEFAULT false,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS routing_decisions_session_idx ON routing_decisions (session_id, created_at)`
+
+  yield* sql`CREATE TABLE IF NOT EXISTS escalation_events (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id TEXT NOT NULL,
+    version session_version NOT NULL,
+    trigger TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    teacher_token TEXT,
+    teacher_ws_url TEXT,
+    acknowledged_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS escalation_events_session_idx ON escalation_events (session_id, created_at)`
+  // late teachers ask for the unacknowledged ones
+  yield* sql`CREATE INDEX IF NOT EXISTS escalation_events_pending_idx
+    ON escalation_events (session_id, created_at) WHERE acknowledged_at IS NULL`
+
+  yield* sql`CREATE TABLE IF NOT EXISTS guardrail_events (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id TEXT NOT NULL,
+    sentence_index INTEGER,
+    action TEXT NOT NULL,
+    original_text TEXT NOT NULL,
+    rewritten_text TEXT,
+    categories_flagged TEXT[] NOT NULL DEFAULT '{}',
+    category_scores JSONB NOT NULL DEFAULT '{}',
+    flagged BOOLEAN NOT NULL DEFAULT false,
+    confidence DOUBLE PRECISION NOT NULL DEFAULT 0.0,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS guardrail_events_session_idx ON guardrail_events (session_id, created_at)`
+  yield* sql`CREATE INDEX IF NOT EXISTS guardrail_events_flagged_idx ON guardrail_events (flagged) WHERE flagged = true`
+})
+
+const orchestratorJobs = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`DO $$ BEGIN
+    CREATE TYPE job_status AS ENUM ('pending', 'processing', 'complete', 'error');
+  EXCEPTION WHEN duplicate_object THEN NULL; END $$`
+  yield* sql`CREATE TABLE IF NOT EXISTS orchestrator_jobs (
+    id UUID PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    status job_status NOT NULL DEFAULT 'pending',
+    student_text TEXT NOT NULL,
+    subject TEXT,
+    confidence DOUBLE PRECISION,
+    raw_text TEXT,
+    sentences JSONB NOT NULL DEFAULT '[]',
+    safe_text TEXT,
+    tts_ready BOOLEAN NOT NULL DEFAULT false,
+    error_message TEXT,
+    dispatched_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    classified_at TIMESTAMPTZ,
+    completed_at TIMESTAMPTZ,
+    expires_at TIMESTAMPTZ,
+    owner TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS orchestrator_jobs_session_idx ON orchestrator_jobs (session_id)`
+  // start-up recovery looks for the unfinished jobs of one instance
+  yield* sql`CREATE INDEX IF NOT EXISTS orchestrator_jobs_unfinished_idx
+    ON orchestrator_jobs (owner) WHERE status IN ('pending', 'processing')`
+  yield* sql`CREATE INDEX IF NOT EXISTS orchestrator_jobs_expires_idx ON orchestrator_jobs (expires_at)`
+  yield* sql`COMMENT ON TABLE orchestrator_jobs IS
+    'Version B orchestration jobs: pending -> processing -> complete | error. Jobs found unfinished when their instance starts are marked error; finished jobs are deleted after expires_at.'`
+})
+
+const sessionReport = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE learning_sessions ADD COLUMN IF NOT EXISTS session_report JSONB`
+  yield* sql`COMMENT ON COLUMN learning_sessions.session_report IS
+    'Written at close: {turns, subjects[], escalated, guardrail_flags, routing_decisions[{to, confidence, fallback, excerpt}], latency_ms{classify, first_token, first_sentence, total}, closed_at}'`
+})
+
+/** Per-stage latencies of each answered turn, for the session report's latency summary. */
+const turnLatencies = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS turn_latencies (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id TEXT NOT NULL,
+    classify_ms DOUBLE PRECISION NOT NULL,
+    first_token_ms DOUBLE PRECISION,
+    first_sentence_ms DOUBLE PRECISION,
+    first_audio_ms DOUBLE PRECISION,
+    total_ms DOUBLE PRECISION NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS turn_latencies_session_idx ON turn_latencies (session_id)`
+})
+
+/** Migration bodies by id, exported so tests can prove each one can run twice. */
+export const migrationSteps = {
+  "0001_initial_schema": initialSchema,
+  "0002_orchestrator_jobs": orchestratorJobs,
+  "0003_session_report": sessionReport,
+  "0004_turn_latencies": turnLatencies
+} as const
+
+export const migrations = Migrator.fromRecord(migrationSteps)

@@ -1,0 +1,254 @@
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
+import { SqlClient, type SqlError, SqlSchema } from "effect/sql"
+import {
+  type AuditEntry,
+  LearningSession,
+  NewEscalation,
+  SessionReport,
+  Store,
+  StoreError,
+  StoredEscalation,
+  StoredGuardrailEvent,
+  StoredRouting,
+  StoredTurn
+} from "../../services/Store.ts"
+import { Subject } from "../../services/Specialists.ts"
+import { EpochMillisFromDate, isTransient, isUuid } from "./rows.ts"
+
+// Row schemas: the domain types with the `TIMESTAMPTZ` columns decoded from the driver's `Date`.
+const TurnRow = Schema.Struct({ ...StoredTurn.fields, at: EpochMillisFromDate })
+const RoutingRow = Schema.Struct({ ...StoredRouting.fields, at: EpochMillisFromDate })
+const GuardrailRow = Schema.Struct({ ...StoredGuardrailEvent.fields, at: EpochMillisFromDate })
+const EscalationRow = Schema.Struct({
+  ...StoredEscalation.fields,
+  acknowledgedAt: Schema.NullOr(EpochMillisFromDate),
+  at: EpochMillisFromDate
+})
+const SessionRow = Schema.Struct({
+  ...LearningSession.fields,
+  startedAt: EpochMillisFromDate,
+  endedAt: Schema.NullOr(EpochMillisFromDate)
+})
+const LatencySummary = SessionReport.fields.latency_ms.fields.classify
+const ReportCounts = Schema.Struct({
+  turns: Schema.Number,
+  subjects: Schema.Array(Subject),
+  escalated: Schema.Boolean,
+  guardrailFlags: Schema.Number
+})
+const ReportLatency = SessionReport.fields.latency_ms
+
+const escalationColumns = `id::text AS "id", session_id AS "sessionId", version::text AS "version", trigger, reason,
+  teacher_token AS "teacherToken", teacher_ws_url AS "teacherWsUrl", acknowledged_at AS "acknowledgedAt",
+  created_at AS "at"`
+
+/**
+ * Stage → column of `turn_latencies`. The report's p50 is the lower median (`percentile_disc`),
+ * as the in-memory sessions compute it, so both back ends report the same figures.
+ */
+const latencyStages = {
+  classify: "classify_ms",
+  first_token: "first_token_ms",
+  first_sentence: "first_sentence_ms",
+  total: "total_ms"
+} as const satisfies Record<keyof typeof ReportLatency.fields, string>
+
+const latencySelect = Object.entries(latencyStages)
+  .map(([stage, column]) =>
+    `jsonb_build_object('samples', count(${column})::int,
+      'p50', percentile_disc(0.5) WITHIN GROUP (ORDER BY ${column}), 'max', max(${column})) AS "${stage}"`
+  )
+  .join(",\n")
+
+const storeError = (operation: string) => (error: SqlError.SqlError | Schema.SchemaError) =>
+  new StoreError({ operation, message: error.message, transient: isTransient(error) })
+
+/** `Store` over any `SqlClient` speaking PostgreSQL: the real server and the embedded PGlite alike. */
+export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.effect(
+  Store,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const writeOne = (entry: AuditEntry) => {
+      switch (entry._tag) {
+        case "SessionStarted":
+          return sql`
+            INSERT INTO learning_sessions (session_id, version, student_id, room_name, session_token, started_at)
+            VALUES (${entry.sessionId}, ${entry.version}, ${entry.studentId}, ${entry.roomName}, ${entry.sessionToken},
+                    ${new Date(entry.at)})
+            ON CONFLICT (session_id) DO NOTHING`
+        case "TurnSpoken":
+          // the transaction-scoped lock makes "next index of this session" safe across instances
+          return Effect.andThen(
+            sql`SELECT pg_advisory_xact_lock(hashtext(${entry.sessionId}))`,
+            sql`
+              INSERT INTO transcript_turns (session_id, speaker, text, subject, turn_index, created_at)
+              SELECT ${entry.sessionId}, ${entry.speaker}, ${entry.text}, ${entry.subject},
+                     COALESCE(MAX(turn_index) + 1, 0), ${new Date(entry.at)}
+              FROM transcript_turns WHERE session_id = ${entry.sessionId}`
+          )
+        case "RoutingDecided":
+          return sql`
+            INSERT INTO routing_decisions
+              (session_id, from_agent, to_agent, confidence, transcript_excerpt, latency_ms, fallback, created_at)
+            VALUES (${entry.sessionId}, ${entry.fromAgent}, ${entry.toAgent}, ${entry.confidence}, ${entry.excerpt},
+                    ${Math.round(entry.latencyMs)}, ${entry.fallback}, ${new Date(entry.at)})`
+        case "GuardrailFlagged":
+          return sql`
+            INSERT INTO guardrail_events (session_id, sentence_index, action, original_text, rewritten_text,
+              categories_flagged, category_scores, flagged, confidence, created_at)
+            VALUES (${entry.sessionId}, ${entry.sentenceIndex}, ${entry.action}, ${entry.original}, ${entry.replacement},
+                    ${entry.categories}, ${JSON.stringify(entry.scores)}::jsonb, ${entry.action !== "passed"},
+                    ${Math.max(0, ...Object.values(entry.scores))}, ${new Date(entry.at)})`
+        case "LatencyMeasured":
+          return sql`
+            INSERT INTO turn_latencies
+              (session_id, classify_ms, first_token_ms, first_sentence_ms, first_audio_ms, total_ms, created_at)
+            VALUES (${entry.sessionId}, ${entry.classifyMs}, ${entry.firstTokenMs}, ${entry.firstSentenceMs},
+                    ${entry.firstAudioMs}, ${entry.totalMs}, ${new Date(entry.at)})`
+      }
+    }
+
+    const transcript = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: TurnRow,
+      execute: (sessionId) => sql`
+        SELECT turn_index AS "turnIndex", speaker, text, subject, created_at AS "at"
+        FROM transcript_turns WHERE session_id = ${sessionId} ORDER BY turn_index`
+    })
+    const routingDecisions = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: RoutingRow,
+      execute: (sessionId) => sql`
+        SELECT from_agent AS "fromAgent", to_agent AS "toAgent", confidence, latency_ms AS "latencyMs",
+               transcript_excerpt AS "excerpt", fallback, created_at AS "at"
+        FROM routing_decisions WHERE session_id = ${sessionId} ORDER BY created_at, id`
+    })
+    const guardrailEvents = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: GuardrailRow,
+      execute: (sessionId) => sql`
+        SELECT sentence_index AS "sentenceIndex", action, original_text AS "original", rewritten_text AS "replacement",
+               categories_flagged AS "categories", category_scores AS "scores", flagged, confidence, created_at AS "at"
+        FROM guardrail_events WHERE session_id = ${sessionId} ORDER BY created_at, id`
+    })
+    const session = SqlSchema.findOneOption({
+      Request: Schema.String,
+      Result: SessionRow,
+      execute: (sessionId) => sql`
+        SELECT session_id AS "sessionId", version::text AS "version", student_id AS "studentId", room_name AS "roomName",
+               session_token AS "sessionToken", started_at AS "startedAt", ended_at AS "endedAt", session_report AS "report"
+        FROM learning_sessions WHERE session_id = ${sessionId}`
+    })
+    const reportCounts = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: ReportCounts,
+      execute: (sessionId) => sql`
+        SELECT
+          (SELECT count(*)::int FROM transcript_turns WHERE session_id = ${sessionId}) AS "turns",
+          (SELECT COALESCE(array_agg(subject ORDER BY first_index), '{}')
+             FROM (SELECT subject, min(turn_index) AS first_index FROM transcript_turns
+                   WHERE session_id = ${sessionId} AND subject IS NOT NULL GROUP BY subject) AS seen) AS "subjects",
+          EXISTS (SELECT 1 FROM escalation_events WHERE session_id = ${sessionId}) AS "escalated",
+          (SELECT count(*)::int FROM guardrail_events WHERE session_id = ${sessionId} AND flagged) AS "guardrailFlags"`
+    })
+    const reportLatency = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: ReportLatency,
+      execute: (sessionId) => sql`SELECT ${sql.unsafe(latencySelect)} FROM turn_latencies WHERE session_id = ${sessionId}`
+    })
+    const insertEscalation = SqlSchema.findOne({
+      Request: NewEscalation,
+      Result: EscalationRow,
+      execute: (escalation) => sql`
+        INSERT INTO escalation_events (session_id, version, trigger, reason, teacher_token, teacher_ws_url, created_at)
+        VALUES (${escalation.sessionId}, ${escalation.version}, ${escalation.trigger}, ${escalation.reason},
+                ${escalation.teacherToken}, ${escalation.teacherWsUrl}, ${new Date(escalation.at)})
+        RETURNING ${sql.unsafe(escalationColumns)}`
+    })
+    const acknowledge = SqlSchema.findOneOption({
+      Request: Schema.Struct({ id: Schema.String, at: Schema.Number }),
+      Result: EscalationRow,
+      execute: ({ at, id }) => sql`
+        UPDATE escalation_events SET acknowledged_at = COALESCE(acknowledged_at, ${new Date(at)})
+        WHERE id = ${id}::uuid RETURNING ${sql.unsafe(escalationColumns)}`
+    })
+    const pending = SqlSchema.findAll({
+      Request: Schema.Struct({ sessionId: Schema.String, since: Schema.Number }),
+      Result: EscalationRow,
+      execute: ({ sessionId, since }) => sql`
+        SELECT ${sql.unsafe(escalationColumns)} FROM escalation_events
+        WHERE session_id = ${sessionId} AND acknowledged_at IS NULL AND created_at >= ${new Date(since)}
+        ORDER BY created_at, id`
+    })
+
+    const buildReport = (sessionId: string, at: number) =>
+      Effect.gen(function*() {
+        const counts = yield* reportCounts(sessionId)
+        const routing = yield* routingDecisions(sessionId)
+        const report: SessionReport = {
+          turns: counts.turns,
+          subjects: counts.subjects,
+          escalated: counts.escalated,
+          guardrail_flags: counts.guardrailFlags,
+          routing_decisions: routing.map((decision) => ({
+            to: decision.toAgent,
+            confidence: decision.confidence,
+            fallback: decision.fallback,
+            excerpt: decision.excerpt
+          })),
+          latency_ms: yield* reportLatency(sessionId),
+          closed_at: DateTime.formatIso(DateTime.makeUnsafe(at))
+        }
+        return report
+        // aggregates without GROUP BY always return one row
+      }).pipe(Effect.catchTag("NoSuchElementError", Effect.die))
+
+    return Store.of({
+      write: Effect.fn("Store.write")(function*(entries) {
+        yield* Effect.annotateCurrentSpan({ "store.entries": entries.length })
+        yield* Effect.forEach(entries, writeOne, { discard: true }).pipe(
+          sql.withTransaction,
+          Effect.mapError(storeError("Store.write"))
+        )
+      }),
+      closeSession: Effect.fn("Store.closeSession")(function*({ at, sessionId, version }) {
+        return yield* Effect.gen(function*() {
+          const report = yield* buildReport(sessionId, at)
+          yield* sql`
+            INSERT INTO learning_sessions (session_id, version, started_at, ended_at, session_report)
+            VALUES (${sessionId}, ${version}, ${new Date(at)}, ${new Date(at)}, ${JSON.stringify(report)}::jsonb)
+            ON CONFLICT (session_id) DO UPDATE
+            SET ended_at = EXCLUDED.ended_at, session_report = EXCLUDED.session_report`
+          return report
+        }).pipe(Effect.mapError(storeError("Store.closeSession")))
+      }),
+      session: Effect.fn("Store.session")(function*(sessionId) {
+        return yield* session(sessionId).pipe(Effect.mapError(storeError("Store.session")))
+      }),
+      transcript: Effect.fn("Store.transcript")(function*(sessionId) {
+        return yield* transcript(sessionId).pipe(Effect.mapError(storeError("Store.transcript")))
+      }),
+      routingDecisions: Effect.fn("Store.routingDecisions")(function*(sessionId) {
+        return yield* routingDecisions(sessionId).pipe(Effect.mapError(storeError("Store.routingDecisions")))
+      }),
+      guardrailEvents: Effect.fn("Store.guardrailEvents")(function*(sessionId) {
+        return yield* guardrailEvents(sessionId).pipe(Effect.mapError(storeError("Store.guardrailEvents")))
+      }),
+      recordEscalation: Effect.fn("Store.recordEscalation")(function*(escalation) {
+        return yield* insertEscalation(escalation).pipe(
+          // INSERT … RETURNING returns the row it inserted
+          Effect.catchTag("NoSuchElementError", Effect.die),
+          Effect.mapError(storeError("Store.recordEscalation"))
+        )
+      }),
+      acknowledgeEscalation: Effect.fn("Store.acknowledgeEscalation")(function*(id, at) {
+        if (!isUuid(id)) return Option.none()
+        return yield* acknowledge({ id, at }).pipe(Effect.mapError(storeError("Store.acknowledgeEscalation")))
+      }),
+      pendingEscalations: Effect.fn("Store.pendingEscalations")(function*(sessionId, since) {
+        return yield* pending({ sessionId, since }).pipe(Effect.mapError(storeError("Store.pendingEscalations")))
+      })
+    })
+  })
+)

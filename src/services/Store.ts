@@ -1,0 +1,252 @@
+import { Context, type Effect, type Option, Schema } from "effect"
+import { EscalationTrigger, GuardrailAction } from "../tutor/events.ts"
+import { Subject } from "./Specialists.ts"
+
+/** Epoch milliseconds, read from Effect's `Clock` when the thing happened (not when it was written). */
+const At = Schema.Number
+
+export const SessionVersion = Schema.Literals(["a", "b"])
+export type SessionVersion = typeof SessionVersion.Type
+
+export const Speaker = Schema.Literals(["student", "tutor", "teacher"])
+export type Speaker = typeof Speaker.Type
+
+// ---------------------------------------------------------------------------------------------
+// What the tutor records. Each entry carries its session and its time, so a batch written late
+// (after an outage) still lands with the times things happened.
+// ---------------------------------------------------------------------------------------------
+
+export const SessionStarted = Schema.TaggedStruct("SessionStarted", {
+  sessionId: Schema.String,
+  version: SessionVersion,
+  studentId: Schema.NullOr(Schema.String),
+  /** Version A's LiveKit room */
+  roomName: Schema.NullOr(Schema.String),
+  /** Version B: a prefix of the ephemeral key, never the whole key (reference: first 20 chars) */
+  sessionToken: Schema.NullOr(Schema.String),
+  at: At
+})
+
+/** One line of the transcript; the store numbers the lines of a session in arrival order. */
+export const TurnSpoken = Schema.TaggedStruct("TurnSpoken", {
+  sessionId: Schema.String,
+  speaker: Speaker,
+  text: Schema.String,
+  subject: Schema.NullOr(Subject),
+  at: At
+})
+
+export const RoutingDecided = Schema.TaggedStruct("RoutingDecided", {
+  sessionId: Schema.String,
+  /** who routed: `orchestrator` (B's classifier, A's orchestrator agent) */
+  fromAgent: Schema.String,
+  toAgent: Subject,
+  confidence: Schema.Number,
+  latencyMs: Schema.Number,
+  /** first 200 characters of the student's text */
+  excerpt: Schema.String,
+  /** the classifier failed and the english/0.5 default was used */
+  fallback: Schema.Boolean,
+  at: At
+})
+
+/** One sentence the guardrail did not pass unchanged. */
+export const GuardrailFlagged = Schema.TaggedStruct("GuardrailFlagged", {
+  sessionId: Schema.String,
+  sentenceIndex: Schema.NullOr(Schema.Number),
+  action: GuardrailAction,
+  original: Schema.String,
+  /** what was spoken instead (rewrite, apology or fallback) */
+  replacement: Schema.NullOr(Schema.String),
+  categories: Schema.Array(Schema.String),
+  scores: Schema.Record(Schema.String, Schema.Number),
+  at: At
+})
+
+/** Milliseconds from the start of one turn to each stage; null when the stage did not happen. */
+export const LatencyMeasured = Schema.TaggedStruct("LatencyMeasured", {
+  sessionId: Schema.String,
+  classifyMs: Schema.Number,
+  firstTokenMs: Schema.NullOr(Schema.Number),
+  firstSentenceMs: Schema.NullOr(Schema.Number),
+  firstAudioMs: Schema.NullOr(Schema.Number),
+  totalMs: Schema.Number,
+  at: At
+})
+
+export const AuditEntry = Schema.Union([SessionStarted, TurnSpoken, RoutingDecided, GuardrailFlagged, LatencyMeasured])
+export type AuditEntry = typeof AuditEntry.Type
+
+// ---------------------------------------------------------------------------------------------
+// What the store gives back.
+// ---------------------------------------------------------------------------------------------
+
+export const StoredTurn = Schema.Struct({
+  turnIndex: Schema.Number,
+  speaker: Speaker,
+  text: Schema.String,
+  subject: Schema.NullOr(Subject),
+  at: At
+})
+export type StoredTurn = typeof StoredTurn.Type
+
+export const StoredRouting = Schema.Struct({
+  fromAgent: Schema.String,
+  toAgent: Subject,
+  confidence: Schema.Number,
+  latencyMs: Schema.Number,
+  excerpt: Schema.String,
+  fallback: Schema.Boolean,
+  at: At
+})
+export type StoredRouting = typeof StoredRouting.Type
+
+export const StoredGuardrailEvent = Schema.Struct({
+  sentenceIndex: Schema.NullOr(Schema.Number),
+  action: GuardrailAction,
+  original: Schema.String,
+  replacement: Schema.NullOr(Schema.String),
+  categories: Schema.Array(Schema.String),
+  scores: Schema.Record(Schema.String, Schema.Number),
+  flagged: Schema.Boolean,
+  /** the highest category score, the reference's single `confidence` */
+  confidence: Schema.Number,
+  at: At
+})
+export type StoredGuardrailEvent = typeof StoredGuardrailEvent.Type
+
+export const StoredEscalation = Schema.Struct({
+  id: Schema.String,
+  sessionId: Schema.String,
+  version: SessionVersion,
+  trigger: EscalationTrigger,
+  reason: Schema.String,
+  /** Version A: the teacher's LiveKit token */
+  teacherToken: Schema.NullOr(Schema.String),
+  /** Version B: the teacher's signed WebSocket URL */
+  teacherWsUrl: Schema.NullOr(Schema.String),
+  acknowledgedAt: Schema.NullOr(At),
+  at: At
+})
+export type StoredEscalation = typeof StoredEscalation.Type
+
+export const NewEscalation = Schema.Struct({
+  sessionId: Schema.String,
+  version: SessionVersion,
+  trigger: EscalationTrigger,
+  reason: Schema.String,
+  teacherToken: Schema.NullOr(Schema.String),
+  teacherWsUrl: Schema.NullOr(Schema.String),
+  at: At
+})
+export type NewEscalation = typeof NewEscalation.Type
+
+const LatencySummary = Schema.Struct({
+  samples: Schema.Number,
+  p50: Schema.NullOr(Schema.Number),
+  max: Schema.NullOr(Schema.Number)
+})
+
+/** Written to `learning_sessions.session_report` at close (reference §2.4 shape plus latencies). */
+export const SessionReport = Schema.Struct({
+  /** transcript lines, student and tutor */
+  turns: Schema.Number,
+  subjects: Schema.Array(Subject),
+  escalated: Schema.Boolean,
+  guardrail_flags: Schema.Number,
+  routing_decisions: Schema.Array(Schema.Struct({
+    to: Subject,
+    confidence: Schema.Number,
+    fallback: Schema.Boolean,
+    excerpt: Schema.String
+  })),
+  /** per stage, in milliseconds from the start of the turn */
+  latency_ms: Schema.Struct({
+    classify: LatencySummary,
+    first_token: LatencySummary,
+    first_sentence: LatencySummary,
+    total: LatencySummary
+  }),
+  closed_at: Schema.String
+})
+export type SessionReport = typeof SessionReport.Type
+
+export const LearningSession = Schema.Struct({
+  sessionId: Schema.String,
+  version: SessionVersion,
+  studentId: Schema.NullOr(Schema.String),
+  roomName: Schema.NullOr(Schema.String),
+  sessionToken: Schema.NullOr(Schema.String),
+  startedAt: At,
+  endedAt: Schema.NullOr(At),
+  report: Schema.NullOr(SessionReport)
+})
+export type LearningSession = typeof LearningSession.Type
+
+/** The database failed; `transient` when retrying later may help (connection lost, deadlock). */
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  operation: Schema.String,
+  message: Schema.String,
+  transient: Schema.Boolean
+}) {}
+
+/**
+ * The tutor's audit record in SQL: sessions, transcript, routing, guardrail and escalation
+ * events, and the session report. Writes here are synchronous; the request paths record through
+ * `AuditLog`, which queues, batches and retries in front of `write`.
+ */
+export class Store extends Context.Service<Store, {
+  /** writes the entries in order, all or none */
+  readonly write: (entries: ReadonlyArray<AuditEntry>) => Effect.Effect<void, StoreError>
+  /**
+   * Builds the session's report from its rows and stores it with `ended_at`. A session whose
+   * start was never recorded is created (as `version`), so no report is lost.
+   */
+  readonly closeSession: (
+    input: { readonly sessionId: string; readonly version: SessionVersion; readonly at: number }
+  ) => Effect.Effect<SessionReport, StoreError>
+  readonly session: (sessionId: string) => Effect.Effect<Option.Option<LearningSession>, StoreError>
+  /** oldest first, with increasing `turnIndex` */
+  readonly transcript: (sessionId: string) => Effect.Effect<ReadonlyArray<StoredTurn>, StoreError>
+  readonly routingDecisions: (sessionId: string) => Effect.Effect<ReadonlyArray<StoredRouting>, StoreError>
+  readonly guardrailEvents: (sessionId: string) => Effect.Effect<ReadonlyArray<StoredGuardrailEvent>, StoreError>
+  readonly recordEscalation: (escalation: NewEscalation) => Effect.Effect<StoredEscalation, StoreError>
+  /** none when there is no such escalation; acknowledging twice keeps the first time */
+  readonly acknowledgeEscalation: (
+    id: string,
+    at: number
+  ) => Effect.Effect<Option.Option<StoredEscalation>, StoreError>
+  /** unacknowledged escalations of the session raised at or after `since`, oldest first */
+  readonly pendingEscalations: (
+    sessionId: string,
+    since: number
+  ) => Effect.Effect<ReadonlyArray<StoredEscalation>, StoreError>
+}>()("tutor/Store") {}
+
+export const AuditStats = Schema.Struct({
+  /** entries taken into the queue */
+  accepted: Schema.Number,
+  written: Schema.Number,
+  /** refused by the database for good (logged with the entry) */
+  failed: Schema.Number,
+  /** not taken because the queue was full (logged as a count) */
+  dropped: Schema.Number,
+  /** write attempts repeated after a transient error */
+  retries: Schema.Number,
+  /** accepted and not yet written or failed */
+  pending: Schema.Number
+})
+export type AuditStats = typeof AuditStats.Type
+
+/**
+ * Fire-and-forget recording for the request paths: `record` never blocks and never fails. Entries
+ * go through a bounded queue to `Store.write` in batches, retried with backoff while the database
+ * is unreachable; what overflows the queue is counted and logged, never silently lost; the queue
+ * is flushed when the layer shuts down.
+ */
+export class AuditLog extends Context.Service<AuditLog, {
+  readonly record: (entry: AuditEntry) => Effect.Effect<void>
+  /** waits until everything recorded before the call is written (or failed for good) */
+  readonly flush: Effect.Effect<void>
+  readonly stats: Effect.Effect<AuditStats>
+}>()("tutor/AuditLog") {}

@@ -1,0 +1,271 @@
+import { NodeServices } from "@effect/platform-node"
+import { PgMigrator } from "@effect/sql-pg"
+import { assert, describe, expect, layer } from "@effect/vitest"
+import { Clock, Effect, Fiber, Layer, Option, Stream } from "effect"
+import { SqlClient } from "effect/sql"
+import { auditLog } from "../../src/layers/sql/auditLog.ts"
+import { INTERRUPTED_BY_RESTART, jobStoreSql } from "../../src/layers/sql/jobStore.ts"
+import { migrations, migrationSteps } from "../../src/layers/sql/migrations.ts"
+import { storeSql } from "../../src/layers/sql/store.ts"
+import { type Job, JobStore } from "../../src/services/JobStore.ts"
+import { type AuditEntry, AuditLog, Store } from "../../src/services/Store.ts"
+import { targets, TestDatabase } from "./databases.ts"
+
+/** Store and AuditLog over the target's database, built once per block; the target stays visible. */
+const suite = (target: Layer.Layer<TestDatabase, unknown>) =>
+  Layer.unwrap(TestDatabase.use((db) =>
+    Effect.succeed(auditLog().pipe(Layer.provideMerge(storeSql), Layer.provideMerge(db.connect)))
+  )).pipe(Layer.provideMerge(target))
+
+/** PGlite runs initdb on a new data directory and replays it on reopening: seconds, more on a busy machine. */
+const RESTART_TIMEOUT = 60_000
+
+const uniqueSession = (label: string) => `${label}-${crypto.randomUUID()}`
+
+describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
+  layer(suite(target), { excludeTestServices: true, timeout: "60 seconds" })((it) => {
+    it.effect("migrations are recorded once and every step can run again", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // what a restart does: the migrator finds everything applied and runs nothing
+        const ranAgain = yield* PgMigrator.run({ loader: migrations }).pipe(Effect.provide(NodeServices.layer))
+        expect(ranAgain).toEqual([])
+        const recorded = yield* sql<{ readonly name: string }>`SELECT name FROM effect_sql_migrations ORDER BY migration_id`
+        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies"])
+        // and each step is idempotent SQL in its own right
+        for (const step of Object.values(migrationSteps)) yield* step
+      }))
+
+    it.effect("a 3-turn session's report matches its rows", () =>
+      Effect.gen(function*() {
+        const audit = yield* AuditLog
+        const store = yield* Store
+        const sessionId = uniqueSession("report")
+        const start = yield* Clock.currentTimeMillis
+        const turns = [
+          { question: "What is 25% of 80?", subject: "math", confidence: 0.95, answer: "It is 20.", classifyMs: 40, totalMs: 400 },
+          { question: "Who was the first US president?", subject: "history", confidence: 0.9, answer: "George Washington.", classifyMs: 60, totalMs: 700 },
+          { question: "What is a noun?", subject: "english", confidence: 0.5, answer: "A naming word.", classifyMs: 50, totalMs: 500 }
+        ] as const
+        const entries: Array<AuditEntry> = [
+          { _tag: "SessionStarted", sessionId, version: "b", studentId: null, roomName: null, sessionToken: "ek_1234", at: start }
+        ]
+        turns.forEach((turn, i) => {
+          const at = start + i * 1000
+          entries.push(
+            { _tag: "TurnSpoken", sessionId, speaker: "student", text: turn.question, subject: null, at },
+            {
+              _tag: "RoutingDecided",
+              sessionId,
+              fromAgent: "orchestrator",
+              toAgent: turn.subject,
+              confidence: turn.confidence,
+              latencyMs: turn.classifyMs,
+              excerpt: turn.question,
+              fallback: i === 2,
+              at: at + 1
+            }
+          )
+          if (i === 1) {
+            entries.push({
+              _tag: "GuardrailFlagged",
+              sessionId,
+              sentenceIndex: 0,
+              action: "rewritten",
+              original: "George Washington, who killed it.",
+              replacement: "George Washington.",
+              categories: ["violence"],
+              scores: { violence: 0.81, hate: 0.02 },
+              at: at + 2
+            })
+          }
+          entries.push(
+            { _tag: "TurnSpoken", sessionId, speaker: "tutor", text: turn.answer, subject: turn.subject, at: at + 3 },
+            {
+              _tag: "LatencyMeasured",
+              sessionId,
+              classifyMs: turn.classifyMs,
+              firstTokenMs: turn.classifyMs + 100,
+              firstSentenceMs: i === 2 ? null : turn.classifyMs + 200,
+              firstAudioMs: null,
+              totalMs: turn.totalMs,
+              at: at + 4
+            }
+          )
+        })
+        yield* Effect.forEach(entries, audit.record)
+        yield* audit.flush
+
+        const report = yield* store.closeSession({ sessionId, version: "b", at: start + 5000 })
+        const transcript = yield* store.transcript(sessionId)
+        const routing = yield* store.routingDecisions(sessionId)
+        const guardrail = yield* store.guardrailEvents(sessionId)
+
+        expect(transcript.map((turn) => turn.turnIndex)).toEqual([0, 1, 2, 3, 4, 5])
+        expect(transcript.map((turn) => turn.speaker)).toEqual(["student", "tutor", "student", "tutor", "student", "tutor"])
+        expect(transcript.map((turn) => turn.text)).toEqual(turns.flatMap((turn) => [turn.question, turn.answer]))
+        expect(transcript[1]?.at).toBe(start + 3)
+
+        expect(report.turns).toBe(transcript.length)
+        expect(report.subjects).toEqual(["math", "history", "english"])
+        expect(report.escalated).toBe(false)
+        expect(report.guardrail_flags).toBe(guardrail.filter((event) => event.flagged).length)
+        expect(report.guardrail_flags).toBe(1)
+        expect(guardrail[0]).toMatchObject({
+          sentenceIndex: 0,
+          action: "rewritten",
+          original: "George Washington, who killed it.",
+          replacement: "George Washington.",
+          categories: ["violence"],
+          scores: { violence: 0.81, hate: 0.02 },
+          confidence: 0.81
+        })
+        expect(report.routing_decisions).toEqual(routing.map((decision) => ({
+          to: decision.toAgent,
+          confidence: decision.confidence,
+          fallback: decision.fallback,
+          excerpt: decision.excerpt
+        })))
+        expect(routing.map((decision) => [decision.toAgent, decision.latencyMs, decision.fallback])).toEqual([
+          ["math", 40, false],
+          ["history", 60, false],
+          ["english", 50, true]
+        ])
+        expect(report.latency_ms).toEqual({
+          classify: { samples: 3, p50: 50, max: 60 },
+          first_token: { samples: 3, p50: 150, max: 160 },
+          first_sentence: { samples: 2, p50: 240, max: 260 },
+          total: { samples: 3, p50: 500, max: 700 }
+        })
+        expect(report.closed_at).toBe(new Date(start + 5000).toISOString())
+
+        const stored = yield* store.session(sessionId)
+        assert.isTrue(Option.isSome(stored))
+        if (Option.isSome(stored)) {
+          expect(stored.value.report).toEqual(report)
+          expect(stored.value.endedAt).toBe(start + 5000)
+          expect(stored.value.startedAt).toBe(start)
+          expect(stored.value.sessionToken).toBe("ek_1234")
+        }
+        const stats = yield* audit.stats
+        expect(stats).toMatchObject({ dropped: 0, failed: 0, pending: 0 })
+      }))
+
+    it.effect("closing a session whose start was never recorded still stores the report", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const sessionId = uniqueSession("unstarted")
+        const report = yield* store.closeSession({ sessionId, version: "a", at: 0 })
+        expect(report).toMatchObject({ turns: 0, subjects: [], routing_decisions: [], escalated: false })
+        const stored = yield* store.session(sessionId)
+        expect(Option.map(stored, (session) => [session.version, session.report])).toEqual(Option.some(["a", report]))
+      }))
+
+    it.effect("an entry the database refuses is logged and counted, its batch still lands", () =>
+      Effect.gen(function*() {
+        const audit = yield* AuditLog
+        const store = yield* Store
+        const sessionId = uniqueSession("refused")
+        const before = yield* audit.stats
+        yield* audit.record({ _tag: "TurnSpoken", sessionId, speaker: "student", text: "one", subject: null, at: 0 })
+        // NUL is not valid in a PostgreSQL text value: refused for good, not retried
+        yield* audit.record({ _tag: "TurnSpoken", sessionId, speaker: "student", text: "bad\u0000", subject: null, at: 1 })
+        yield* audit.record({ _tag: "TurnSpoken", sessionId, speaker: "tutor", text: "two", subject: "math", at: 2 })
+        yield* audit.flush
+        const after = yield* audit.stats
+        expect(after.failed - before.failed).toBe(1)
+        expect((yield* store.transcript(sessionId)).map((turn) => [turn.turnIndex, turn.text])).toEqual([[0, "one"], [1, "two"]])
+      }))
+
+    it.effect("escalations: recorded, pending until acknowledged, and part of the report", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const sessionId = uniqueSession("escalation")
+        const now = yield* Clock.currentTimeMillis
+        const raised = yield* store.recordEscalation({
+          sessionId,
+          version: "b",
+          trigger: "student_request",
+          reason: "Student asked for a teacher",
+          teacherToken: null,
+          teacherWsUrl: "ws://localhost:8001/ws/teacher/x?token=t",
+          at: now
+        })
+        expect(raised).toMatchObject({ sessionId, trigger: "student_request", acknowledgedAt: null, at: now })
+        expect((yield* store.pendingEscalations(sessionId, now - 1000)).map((e) => e.id)).toEqual([raised.id])
+        expect(yield* store.pendingEscalations(sessionId, now + 1)).toEqual([])
+        const acknowledged = yield* store.acknowledgeEscalation(raised.id, now + 10)
+        expect(Option.map(acknowledged, (e) => e.acknowledgedAt)).toEqual(Option.some(now + 10))
+        // the first acknowledgement stands
+        const again = yield* store.acknowledgeEscalation(raised.id, now + 20)
+        expect(Option.map(again, (e) => e.acknowledgedAt)).toEqual(Option.some(now + 10))
+        expect(yield* store.acknowledgeEscalation("not-a-uuid", now)).toEqual(Option.none())
+        expect(yield* store.pendingEscalations(sessionId, 0)).toEqual([])
+        expect((yield* store.closeSession({ sessionId, version: "b", at: now })).escalated).toBe(true)
+      }))
+
+    it.effect("watch follows a job running in this process until it finishes", () =>
+      Effect.gen(function*() {
+        const jobs = yield* JobStore
+        const job = yield* jobs.create({ sessionId: uniqueSession("watch"), studentText: "What is 2+2?" })
+        const watcher = yield* jobs.watch(job.id).pipe(Stream.runCollect, Effect.forkChild)
+        yield* Effect.sleep("20 millis")
+        yield* jobs.update(job.id, (current) => ({ ...current, status: "processing", subject: "math", confidence: 0.9 }))
+        yield* jobs.update(job.id, (current) => ({ ...current, sentences: [...current.sentences, "It is 4."] }))
+        yield* jobs.update(job.id, (current) => ({ ...current, status: "complete", safeText: "It is 4.", ttsReady: true, completedAt: 1 }))
+        const seen = yield* Fiber.join(watcher)
+        expect(seen.map((snapshot) => [snapshot.status, snapshot.sentences.length])).toEqual([
+          ["pending", 0],
+          ["processing", 0],
+          ["processing", 1],
+          ["complete", 1]
+        ])
+        // finished: read back from the table, once
+        expect((yield* jobs.watch(job.id).pipe(Stream.runCollect)).map((snapshot) => snapshot.status)).toEqual(["complete"])
+        expect(yield* Effect.flip(jobs.get("no-such-job"))).toMatchObject({ _tag: "JobNotFound" })
+      }).pipe(Effect.provide(jobStoreSql())))
+
+    it.effect("jobs survive a restart; unfinished ones become errors; finished ones expire", () =>
+      Effect.gen(function*() {
+        const db = yield* TestDatabase
+        // a restart is the layer released and built again on the same data
+        const run = <A, E>(program: Effect.Effect<A, E, JobStore>) =>
+          program.pipe(Effect.provide(jobStoreSql({ finishedTtl: "1 millis" }).pipe(Layer.provide(db.persistent))))
+
+        const [finished, interrupted] = yield* run(Effect.gen(function*() {
+          const jobs = yield* JobStore
+          const a = yield* jobs.create({ sessionId: "restart", studentText: "first" })
+          const b = yield* jobs.create({ sessionId: "restart", studentText: "second" })
+          const complete = (job: Job): Job => ({
+            ...job,
+            status: "complete",
+            subject: "math",
+            sentences: ["Done."],
+            safeText: "Done.",
+            rawText: "Done.",
+            ttsReady: true,
+            completedAt: job.dispatchedAt + 5
+          })
+          yield* jobs.update(a.id, complete)
+          yield* jobs.update(b.id, (job) => ({ ...job, status: "processing", subject: "history", classifiedAt: job.dispatchedAt + 1 }))
+          return [a, b] as const
+        }))
+
+        yield* run(Effect.gen(function*() {
+          const jobs = yield* JobStore
+          const a = yield* jobs.get(finished.id)
+          expect(a).toMatchObject({ status: "complete", safeText: "Done.", sentences: ["Done."], ttsReady: true, subject: "math" })
+          expect(a.completedAt).toBe(finished.dispatchedAt + 5)
+          const b = yield* jobs.get(interrupted.id)
+          expect(b).toMatchObject({ status: "error", errorMessage: INTERRUPTED_BY_RESTART, ttsReady: false, subject: "history" })
+          expect(b.completedAt).not.toBeNull()
+          // a finished job read from the table is watchable: one snapshot, then the end
+          expect((yield* jobs.watch(interrupted.id).pipe(Stream.runCollect)).map((job) => job.status)).toEqual(["error"])
+
+          yield* Effect.sleep("5 millis")
+          expect(yield* jobs.expire).toBeGreaterThanOrEqual(2)
+          expect(yield* Effect.flip(jobs.get(finished.id))).toMatchObject({ _tag: "JobNotFound" })
+        }))
+      }), RESTART_TIMEOUT)
+  })
+})
