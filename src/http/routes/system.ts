@@ -1,0 +1,33 @@
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { TutorApi } from "../api.ts"
+import { ServerConfig } from "../config.ts"
+import { RateLimits } from "../rateLimit.ts"
+import { CSRF_TTL_SECONDS, issueCsrfToken } from "../tokens.ts"
+
+export const SystemRoutes = HttpApiBuilder.group(TutorApi, "system", Effect.fn(function*(handlers) {
+  const { csrfSecret } = yield* ServerConfig
+  return handlers.handleAll({
+    health: () => Effect.succeed({ status: "ok", version: "b" } as const),
+    // the reference served this at `/`, which is kept free for the web app
+    info: () => Effect.succeed({ service: "version-b-backend", docs: "/openapi.json", health: "/health" }),
+    csrfToken: () => Effect.map(issueCsrfToken(csrfSecret), (token) => ({ token, ttl: CSRF_TTL_SECONDS }))
+  })
+}))
+
+export const TelemetryRoutes = HttpApiBuilder.group(TutorApi, "telemetry", Effect.fn(function*(handlers) {
+  const limits = yield* RateLimits
+  return handlers.handleAll({
+    // a browser event becomes a span carrying the same session id as the turn spans (SPEC §10)
+    events: Effect.fn("Telemetry.events")(function*({ payload }) {
+      yield* limits.consume("events")
+      const attributes = Object.fromEntries(
+        Object.entries(payload.attributes ?? {}).map(([key, value]) => [`frontend.${key}`, value])
+      )
+      yield* Effect.withSpan(Effect.void, `frontend.${payload.event_name}`, {
+        attributes: { ...attributes, "session.id": payload.session_id, source: "frontend" }
+      })
+      return { ok: true } as const
+    })
+  })
+}))

@@ -1,0 +1,72 @@
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { createServer } from "node:http"
+import type { TutorProviders } from "../layers/providers.ts"
+import { escalationMemory } from "../layers/memory/escalation.ts"
+import { jobStoreMemory } from "../layers/memory/jobStore.ts"
+import { sessionsMemory } from "../layers/memory/sessions.ts"
+import { TutorApi } from "./api.ts"
+import { ServerConfig } from "./config.ts"
+import { JobDispatcher, ServerShutdown } from "./lifecycle.ts"
+import { CSRF_HEADER, CsrfProtectedLive, ErrorBoundary, REQUEST_ID_HEADER, RequestGuardLive } from "./middleware.ts"
+import { RateLimitsMemory } from "./rateLimit.ts"
+import { OrchestrateRoutes } from "./routes/orchestrate.ts"
+import { SessionRoutes } from "./routes/session.ts"
+import { AUDIO_HEADERS, SpeechRoutes } from "./routes/speech.ts"
+import { SystemRoutes, TelemetryRoutes } from "./routes/system.ts"
+import { TeacherRoutes, TeacherSocketRoute } from "./routes/teacher.ts"
+import { TeacherAccessSigned } from "./tokens.ts"
+
+const ApiRoutes = HttpApiBuilder.layer(TutorApi, { openapiPath: "/openapi.json" }).pipe(
+  Layer.provide([SystemRoutes, TelemetryRoutes, SessionRoutes, OrchestrateRoutes, SpeechRoutes, TeacherRoutes]),
+  // middleware implementations are looked up again when the routes are built: provideMerge, not provide
+  Layer.provideMerge(RequestGuardLive),
+  Layer.provideMerge(CsrfProtectedLive)
+)
+
+/** The web origins may call the API with the CSRF header and read the audio headers. */
+const Cors = Layer.unwrap(Effect.map(ServerConfig, (config) =>
+  HttpRouter.cors({
+    allowedOrigins: config.corsOrigins,
+    allowedHeaders: ["content-type", CSRF_HEADER],
+    exposedHeaders: [REQUEST_ID_HEADER, "retry-after", ...Object.keys(AUDIO_HEADERS)],
+    credentials: true
+  })))
+
+/** Every route of Version B; `/` is left free for the web app. */
+export const AppRoutes = Layer.mergeAll(ApiRoutes, TeacherSocketRoute, ErrorBoundary, Cors)
+
+/**
+ * The in-memory state of a Version B server. Provided outside `HttpRouter.serve` so tests and
+ * other front doors share the same instances.
+ */
+export const ServerState = Layer.mergeAll(JobDispatcher.layer, RateLimitsMemory, ServerShutdown.layer).pipe(
+  Layer.provideMerge(TeacherAccessSigned),
+  Layer.provideMerge(Layer.mergeAll(jobStoreMemory(), sessionsMemory(), escalationMemory()))
+)
+
+export interface ServeOptions {
+  readonly disableLogger?: boolean
+  readonly disableListenLog?: boolean
+}
+
+/**
+ * The Version B server over some `HttpServer`. On release the shutdown signal fires first (SSE
+ * streams and teacher sockets end), then the server stops, then running jobs are interrupted.
+ */
+export const makeServer = (options: ServeOptions = {}) =>
+  ServerShutdown.triggerOnRelease.pipe(
+    Layer.provideMerge(HttpRouter.serve(AppRoutes, options)),
+    Layer.provideMerge(ServerState)
+  )
+
+/** Listens on HOST:PORT from the config; open requests get 5 s to finish on shutdown. */
+export const NodeServerFromConfig = Layer.unwrap(Effect.map(ServerConfig, (config) =>
+  NodeHttpServer.layer(createServer, { port: config.port, host: config.host, gracefulShutdownTimeout: "5 seconds" })))
+
+export const logListening = Layer.effectDiscard(HttpServer.addressFormattedWith((url) =>
+  Effect.logInfo(`Version B API listening on ${url} (OpenAPI: ${url}/openapi.json)`)))
+
+export type ServerRequirements = TutorProviders | ServerConfig

@@ -1,0 +1,19 @@
+import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Exit, Layer, Runtime } from "effect"
+import { ServerConfigFromEnv } from "./http/config.ts"
+import { logListening, makeServer, NodeServerFromConfig } from "./http/server.ts"
+import { TutorProvidersLive } from "./layers/providers.ts"
+
+/** `npm start`: the Version B server on HOST:PORT (default 127.0.0.1:8001). */
+const Main = logListening.pipe(
+  Layer.provideMerge(makeServer({ disableListenLog: true })),
+  Layer.provide(NodeServerFromConfig),
+  Layer.provide(TutorProvidersLive),
+  Layer.provide(ServerConfigFromEnv)
+)
+
+NodeRuntime.runMain(Layer.launch(Main), {
+  // SIGINT/SIGTERM interrupt the program; a clean shutdown is exit 0, not the default 130
+  teardown: (exit, onExit) =>
+    Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+})

@@ -1,0 +1,98 @@
+import { Context, type Effect, Schema, type Scope, type Stream } from "effect"
+// the trigger vocabulary is the turn pipeline's (SPEC §5 triggers), shared so both sides agree
+import { EscalationTrigger } from "../tutor/events.ts"
+import { Subject } from "./Specialists.ts"
+
+export { EscalationTrigger }
+
+export const EscalationRecord = Schema.Struct({
+  id: Schema.String,
+  sessionId: Schema.String,
+  reason: Schema.String,
+  trigger: EscalationTrigger,
+  /** where the teacher joins: Version B's signed WebSocket URL, Version A's room link */
+  teacherUrl: Schema.String,
+  raisedAt: Schema.Number
+})
+export type EscalationRecord = typeof EscalationRecord.Type
+
+/** What a session's teachers see, in the reference's wire shape (§7.3). */
+export const TeacherMessage = Schema.Union([
+  Schema.Struct({
+    type: Schema.Literal("transcript"),
+    speaker: Schema.Literals(["student", "tutor"]),
+    text: Schema.String,
+    subject: Schema.NullOr(Subject)
+  }),
+  Schema.Struct({
+    type: Schema.Literal("escalation"),
+    session_id: Schema.String,
+    reason: Schema.String,
+    trigger: EscalationTrigger,
+    teacher_ws_url: Schema.String
+  }),
+  Schema.Struct({
+    type: Schema.Literal("teacher_hint"),
+    session_id: Schema.String,
+    text: Schema.String,
+    from: Schema.Literal("teacher")
+  })
+])
+export type TeacherMessage = typeof TeacherMessage.Type
+
+/** What the student's page receives from the teacher side. */
+export const StudentMessage = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("inject"), text: Schema.String, from: Schema.Literal("teacher") }),
+  Schema.Struct({
+    type: Schema.Literal("escalation"),
+    state: Schema.Literal("pending"),
+    reason: Schema.String,
+    trigger: EscalationTrigger,
+    teacher_ws_url: Schema.String
+  })
+])
+export type StudentMessage = typeof StudentMessage.Type
+
+export const escalationNotice = (record: EscalationRecord): Extract<TeacherMessage, { type: "escalation" }> => ({
+  type: "escalation",
+  session_id: record.sessionId,
+  reason: record.reason,
+  trigger: record.trigger,
+  teacher_ws_url: record.teacherUrl
+})
+
+export const studentNotice = (record: EscalationRecord): Extract<StudentMessage, { type: "escalation" }> => ({
+  type: "escalation",
+  state: "pending",
+  reason: record.reason,
+  trigger: record.trigger,
+  teacher_ws_url: record.teacherUrl
+})
+
+/**
+ * Teacher escalation and the teacher/student channels of a session. `raise` records the
+ * escalation and notifies both sides; feeds are subscribed when the effect runs, so nothing
+ * published afterwards is missed. Persistent, multi-instance implementations keep this shape.
+ */
+export class Escalation extends Context.Service<Escalation, {
+  readonly raise: (input: {
+    readonly sessionId: string
+    readonly reason: string
+    readonly trigger: EscalationTrigger
+    readonly teacherUrl: string
+  }) => Effect.Effect<EscalationRecord>
+  /** escalations of the session a teacher has not yet been around for, oldest first */
+  readonly pending: (sessionId: string) => Effect.Effect<ReadonlyArray<EscalationRecord>>
+  readonly toTeachers: (sessionId: string, message: TeacherMessage) => Effect.Effect<void>
+  readonly toStudent: (sessionId: string, message: StudentMessage) => Effect.Effect<void>
+  readonly teacherFeed: (sessionId: string) => Effect.Effect<Stream.Stream<TeacherMessage>, never, Scope.Scope>
+  readonly studentFeed: (sessionId: string) => Effect.Effect<Stream.Stream<StudentMessage>, never, Scope.Scope>
+}>()("tutor/Escalation") {}
+
+/**
+ * Grants a teacher access to one session: Version B signs an expiring WebSocket URL,
+ * Version A would mint a LiveKit token. The programs only need the resulting link.
+ */
+export class TeacherAccess extends Context.Service<TeacherAccess, {
+  readonly grant: (sessionId: string, options?: { readonly baseUrl?: string | undefined }) => Effect.Effect<string>
+}>()("tutor/TeacherAccess") {}

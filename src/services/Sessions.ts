@@ -1,0 +1,85 @@
+import { Context, type Effect, Schema } from "effect"
+import { Confidence, type ConversationTurn, Subject } from "./Specialists.ts"
+
+/** One line of a session's transcript, in the order it was said. */
+export const TranscriptTurn = Schema.Struct({
+  index: Schema.Number,
+  speaker: Schema.Literals(["student", "tutor"]),
+  text: Schema.String,
+  /** the subject the turn was routed to; unknown for a student turn not yet classified */
+  subject: Schema.NullOr(Subject),
+  at: Schema.Number
+})
+export type TranscriptTurn = typeof TranscriptTurn.Type
+
+/** Where the orchestrator sent one student turn, and how sure it was. */
+export const RoutingDecision = Schema.Struct({
+  to: Subject,
+  confidence: Confidence,
+  /** the classifier failed and the english/0.5 default was used */
+  fallback: Schema.Boolean,
+  latencyMs: Schema.Number,
+  /** first 200 characters of the student's text */
+  excerpt: Schema.String
+})
+export type RoutingDecision = typeof RoutingDecision.Type
+
+/** Something that happened in a session and belongs in its record. */
+export type SessionEvent =
+  | { readonly _tag: "Turn"; readonly speaker: TranscriptTurn["speaker"]; readonly text: string; readonly subject: Subject | null }
+  | { readonly _tag: "Routing"; readonly decision: RoutingDecision }
+  /** the guardrail changed or withheld a sentence */
+  | { readonly _tag: "GuardrailFlag"; readonly action: string; readonly categories: ReadonlyArray<string> }
+  | { readonly _tag: "Escalated"; readonly reason: string }
+  | { readonly _tag: "Latency"; readonly latency: StageLatency }
+
+/** Milliseconds from the start of a turn to each stage; null when the stage did not happen. */
+export interface StageLatency {
+  readonly classifyMs: number
+  readonly firstTokenMs: number | null
+  readonly firstSentenceMs: number | null
+  readonly totalMs: number
+}
+
+const LatencySummary = Schema.Struct({
+  samples: Schema.Number,
+  p50: Schema.NullOr(Schema.Number),
+  max: Schema.NullOr(Schema.Number)
+})
+
+/** What the server knows of a session when it is closed (reference §2.4 report, plus latencies). */
+export const SessionReport = Schema.Struct({
+  turns: Schema.Number,
+  subjects: Schema.Array(Subject),
+  escalated: Schema.Boolean,
+  guardrail_flags: Schema.Number,
+  routing_decisions: Schema.Array(Schema.Struct({
+    to: Subject,
+    confidence: Schema.Number,
+    fallback: Schema.Boolean,
+    excerpt: Schema.String
+  })),
+  /** per stage, in milliseconds from the start of the turn */
+  latency_ms: Schema.Struct({
+    classify: LatencySummary,
+    first_token: LatencySummary,
+    first_sentence: LatencySummary,
+    total: LatencySummary
+  }),
+  closed_at: Schema.String
+})
+export type SessionReport = typeof SessionReport.Type
+
+/**
+ * Per-session memory of the tutor: the transcript (for the classifier's context and for late
+ * teachers), routing decisions, guardrail and escalation counters. Implementations bound what
+ * they keep and forget idle sessions.
+ */
+export class Sessions extends Context.Service<Sessions, {
+  readonly record: (sessionId: string, event: SessionEvent) => Effect.Effect<void>
+  /** the last `count` turns as conversation context, oldest first */
+  readonly recentTurns: (sessionId: string, count: number) => Effect.Effect<ReadonlyArray<ConversationTurn>>
+  readonly transcript: (sessionId: string) => Effect.Effect<ReadonlyArray<TranscriptTurn>>
+  /** builds the report of the session and forgets it */
+  readonly close: (sessionId: string) => Effect.Effect<SessionReport>
+}>()("tutor/Sessions") {}

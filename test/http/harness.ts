@@ -1,0 +1,164 @@
+import { NodeHttpServer, NodeSocket } from "@effect/platform-node"
+import { Duration, Effect, Layer, Queue, Redacted, References, Schema, Stream } from "effect"
+import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "effect/http"
+import { Socket } from "effect/socket"
+import { ServerConfig, type ServerSettings } from "../../src/http/config.ts"
+import { makeServer } from "../../src/http/server.ts"
+import { RealtimeUnavailable } from "../../src/layers/local/realtime.ts"
+import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
+import { type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
+import { type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
+import type { Realtime } from "../../src/services/Realtime.ts"
+import type { Speech } from "../../src/services/Speech.ts"
+
+export const TEST_CSRF_SECRET = "test-csrf-secret"
+
+export const testSettings: ServerSettings = {
+  host: "127.0.0.1",
+  port: 0,
+  csrfSecret: Redacted.make(TEST_CSRF_SECRET),
+  teacherSecret: Redacted.make("test-teacher-secret"),
+  teacherGrantTtl: Duration.hours(1),
+  publicWsUrl: "ws://localhost:8001",
+  trustProxy: false,
+  corsOrigins: ["http://localhost:3000"]
+}
+
+export interface TestServerOptions {
+  readonly specialists?: SpecialistsScript
+  readonly guardrail?: GuardrailScript
+  readonly speech?: SpeechScript
+  /** replaces the scripted speech entirely, e.g. with one that fails */
+  readonly speechLayer?: Layer.Layer<Speech>
+  readonly realtime?: Layer.Layer<Realtime>
+  readonly settings?: Partial<ServerSettings>
+}
+
+/** The real Version B server on an ephemeral port, on the scriptable test providers. */
+export const testServer = (options: TestServerOptions = {}) =>
+  makeServer({ disableLogger: true, disableListenLog: true }).pipe(
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provideMerge(Layer.mergeAll(
+      testSpecialists(options.specialists),
+      testGuardrail(options.guardrail),
+      options.speechLayer ?? testSpeech(options.speech),
+      options.realtime ?? RealtimeUnavailable
+    )),
+    Layer.provideMerge(Layer.succeed(ServerConfig, { ...testSettings, ...options.settings })),
+    Layer.provideMerge(NodeSocket.layerWebSocketConstructor),
+    // expected refusals log at info; warnings and errors stay visible
+    Layer.provideMerge(Layer.succeed(References.MinimumLogLevel, "Warn"))
+  )
+
+export interface Reply {
+  readonly status: number
+  readonly headers: HttpClientResponse.HttpClientResponse["headers"]
+  readonly body: unknown
+}
+
+const read = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.text, (text): Reply => ({
+    status: response.status,
+    headers: response.headers,
+    body: text.length === 0 ? null : JSON.parse(text)
+  }))
+
+export const get = (path: string) => Effect.flatMap(HttpClient.get(path), read)
+
+export const csrfToken = Effect.gen(function*() {
+  const reply = yield* get("/csrf/token")
+  const body = yield* Schema.decodeUnknownEffect(Schema.Struct({ token: Schema.String }))(reply.body)
+  return body.token
+})
+
+export interface PostOptions {
+  /** a token to send; by default a fresh valid one, `null` sends none */
+  readonly csrf?: string | null
+  readonly headers?: Record<string, string>
+}
+
+/** A POST request with the CSRF header set as the web app would. */
+export const postRequest = (path: string, body: string | undefined, options: PostOptions = {}) =>
+  Effect.gen(function*() {
+    const token = options.csrf === undefined ? yield* csrfToken : options.csrf
+    return HttpClientRequest.post(path).pipe(
+      HttpClientRequest.setHeaders({ ...(token === null ? {} : { "x-csrf-token": token }), ...options.headers }),
+      body === undefined ? (request) => request : HttpClientRequest.bodyText(body, "application/json")
+    )
+  })
+
+export const postRaw = (path: string, body: string | undefined, options: PostOptions = {}) =>
+  Effect.flatMap(postRequest(path, body, options), (request) => Effect.flatMap(HttpClient.execute(request), read))
+
+export const post = (path: string, body?: unknown, options: PostOptions = {}) =>
+  postRaw(path, body === undefined ? undefined : JSON.stringify(body), options)
+
+const JobId = Schema.Struct({ job_id: Schema.String })
+
+export const dispatch = (sessionId: string, studentText: string) =>
+  Effect.gen(function*() {
+    const reply = yield* post("/orchestrate", { session_id: sessionId, student_text: studentText })
+    return (yield* Schema.decodeUnknownEffect(JobId)(reply.body)).job_id
+  })
+
+export const JobStatusReply = Schema.Struct({
+  job_id: Schema.String,
+  status: Schema.String,
+  subject: Schema.NullOr(Schema.String),
+  safe_text: Schema.NullOr(Schema.String),
+  tts_ready: Schema.Boolean,
+  error_message: Schema.NullOr(Schema.String)
+})
+
+export const waitFor = (jobId: string) =>
+  Effect.flatMap(post(`/orchestrate/${jobId}/wait?timeout=10`), (reply) =>
+    Schema.decodeUnknownEffect(JobStatusReply)(reply.body))
+
+export interface SseEvent {
+  readonly event: string
+  readonly data: unknown
+}
+
+/** An event block, or nothing for a comment such as a keep-alive. */
+const parseEvent = (lines: ReadonlyArray<string>): ReadonlyArray<SseEvent> => {
+  const event = lines.find((line) => line.startsWith("event: "))?.slice(7)
+  const data = lines.find((line) => line.startsWith("data: "))?.slice(6)
+  return event === undefined || data === undefined ? [] : [{ event, data: JSON.parse(data) }]
+}
+
+/** Events of an SSE response, as they arrive (comments and keep-alives skipped). */
+export const sseEvents = (response: HttpClientResponse.HttpClientResponse) =>
+  response.stream.pipe(
+    Stream.decodeText,
+    Stream.splitLines,
+    Stream.mapAccum(() => [] as ReadonlyArray<string>, (lines, line): readonly [ReadonlyArray<string>, ReadonlyArray<SseEvent>] =>
+      line === "" ? [[], parseEvent(lines)] : [[...lines, line], []])
+  )
+
+/** Opens an SSE stream; the returned queue receives its events. */
+export const openSse = (path: string) =>
+  Effect.gen(function*() {
+    const response = yield* HttpClient.get(path)
+    const inbox = yield* Queue.unbounded<SseEvent>()
+    yield* sseEvents(response).pipe(Stream.runForEach((event) => Queue.offer(inbox, event)), Effect.ignore, Effect.forkScoped)
+    return inbox
+  })
+
+/** A teacher WebSocket whose received messages land in a queue. */
+export const connectTeacher = (pathAndQuery: string) =>
+  Effect.gen(function*() {
+    const url = yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address.replace("http", "ws") + pathAndQuery))
+    const socket = yield* Socket.makeWebSocket(url)
+    const pull = yield* Socket.readerString(socket)
+    const writer = yield* socket.writer
+    const inbox = yield* Queue.unbounded<unknown>()
+    const first = yield* pull
+    yield* Queue.offerAll(inbox, first.map((frame) => JSON.parse(frame)))
+    yield* pull.pipe(
+      Effect.flatMap((frames) => Queue.offerAll(inbox, frames.map((frame) => JSON.parse(frame)))),
+      Effect.forever,
+      Effect.ignore,
+      Effect.forkScoped
+    )
+    return { send: (message: unknown) => writer.write(JSON.stringify(message)), sendRaw: writer.write, inbox }
+  })
