@@ -125,9 +125,12 @@ export abstract class GuardedAgent extends voice.Agent<TutorUserData> {
     modelSettings: voice.ModelSettings
   ): Promise<ReadableStream<NodeChunk> | null> {
     const reply = this.reply(chatCtx, toolCtx, modelSettings)
-    if (reply === null) return null
     const { runtime, state } = this.session.userData
-    const output = reply._tag === "Model" ? guardModelOutput(state, reply.step, reply.output) : turnOutput(reply.parts)
+    const output = reply === null
+      ? Stream.empty
+      : reply._tag === "Model"
+      ? guardModelOutput(state, reply.step, reply.output)
+      : turnOutput(reply.parts)
     // cancelling the ReadableStream (barge-in) interrupts the whole Effect pipeline upstream
     return runtime.runPromise(Stream.toReadableStreamEffect(output))
   }

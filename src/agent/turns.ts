@@ -199,7 +199,8 @@ export const specialistReply = (state: SessionState, turn: SpecialistTurn): Stre
       event.subject !== turn.subject && event.confidence >= threshold
 
     const onEvent = (event: TurnEvent): Effect.Effect<ReadonlyArray<ReplyPart>, never, AgentServices> => {
-      if (belongsElsewhere(event)) return Effect.as(handBack(state), [{ _tag: "HandBack" }])
+      // the route_back_to_orchestrator tool this becomes does the hand-back itself
+      if (belongsElsewhere(event)) return Effect.succeed([{ _tag: "HandBack" }])
       switch (event.type) {
         case "classified":
           return Effect.as(

@@ -1,4 +1,4 @@
-import { initializeLogger, voice } from "@livekit/agents"
+import { initializeLogger, type llm, voice } from "@livekit/agents"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { escalationMemory } from "../../src/layers/memory/escalation.ts"
 import { sessionsMemory } from "../../src/layers/memory/sessions.ts"
@@ -22,6 +22,15 @@ export const LIVEKIT: LiveKitSettings = {
   apiSecret: Redacted.make("test-secret-that-is-long-enough-for-hs256")
 }
 
+/** LiveKit's FakeLLM, also keeping every chat context it was asked about (to see what the orchestrator heard). */
+export class RecordingFakeLLM extends voice.testing.FakeLLM {
+  readonly contexts: Array<llm.ChatContext> = []
+  override chat(options: Parameters<voice.testing.FakeLLM["chat"]>[0]): llm.LLMStream {
+    this.contexts.push(options.chatCtx.copy())
+    return super.chat(options)
+  }
+}
+
 export interface Harness {
   readonly session: voice.AgentSession<TutorUserData>
   readonly state: SessionState
@@ -29,6 +38,7 @@ export interface Harness {
   /** every data packet the agent published to the room, in order */
   readonly published: Array<OutgoingData>
   readonly dispatched: Array<{ readonly room: string; readonly job: EnglishJob }>
+  readonly llm: RecordingFakeLLM
   readonly close: () => Promise<void>
 }
 
@@ -72,11 +82,8 @@ export const startTutor = async (options: HarnessOptions): Promise<Harness> => {
   )
   const sessionId = options.sessionId ?? "s-test"
   const state = new SessionState(sessionId, roomForSession(sessionId))
-  const session = makeTutorSession({
-    userData: { state, runtime },
-    llm: new voice.testing.FakeLLM([...options.llm]),
-    vad: null
-  })
+  const fakeLlm = new RecordingFakeLLM([...options.llm])
+  const session = makeTutorSession({ userData: { state, runtime }, llm: fakeLlm, vad: null })
   await session.start({ agent: new OrchestratorAgent() })
   return {
     session,
@@ -84,6 +91,7 @@ export const startTutor = async (options: HarnessOptions): Promise<Harness> => {
     runtime,
     published,
     dispatched,
+    llm: fakeLlm,
     close: async () => {
       await session.close()
       await runtime.dispose()
