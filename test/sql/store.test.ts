@@ -177,6 +177,20 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         expect((yield* store.transcript(sessionId)).map((turn) => [turn.turnIndex, turn.text])).toEqual([[0, "one"], [1, "two"]])
       }))
 
+    it.effect("shutting the audit log down flushes what it had queued", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const sessionId = uniqueSession("shutdown")
+        // a short-lived audit log: recording returns at once, the layer's release waits for the writes
+        yield* Effect.gen(function*() {
+          const audit = yield* AuditLog
+          for (let i = 0; i < 25; i++) {
+            yield* audit.record({ _tag: "TurnSpoken", sessionId, speaker: "student", text: `t${i}`, subject: null, at: i })
+          }
+        }).pipe(Effect.provide(auditLog({ batchSize: 4 })))
+        expect((yield* store.transcript(sessionId)).map((turn) => turn.turnIndex)).toEqual(Array.from({ length: 25 }, (_, i) => i))
+      }))
+
     it.effect("escalations: recorded, pending until acknowledged, and part of the report", () =>
       Effect.gen(function*() {
         const store = yield* Store
