@@ -53,3 +53,11 @@ export const evaluateNumber = async (page: Page, expression: string): Promise<nu
   if (typeof value !== "number") throw new Error(`${expression} gave ${String(value)}, not a number`)
   return value
 }
+
+/** `seconds` of a 440 Hz tone as the server speaks: PCM16 LE mono 24 kHz. */
+export const toneAsPcm = (seconds: number): Buffer => {
+  const samples = Math.round(seconds * 24_000)
+  const pcm = Buffer.alloc(samples * 2)
+  for (let i = 0; i < samples; i++) pcm.writeInt16LE(Math.round(8_000 * Math.sin((2 * Math.PI * 440 * i) / 24_000)), i * 2)
+  return pcm
+}

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { launchBrowser, newContext, open, screenshot } from "./browser.ts"
+import { launchBrowser, newContext, open, screenshot, toneAsPcm } from "./browser.ts"
 
 /*
  * Version B end to end on the server's local providers (no keys): Realtime is not configured, so
@@ -101,6 +101,19 @@ describe("Version B, local mode", () => {
     expect(await text(page.getByTestId("pending-question"))).toContain("What is 25% of 80?")
     await startLocalSession(page)
     await expect.poll(() => text(transcript(page)), { timeout: 15_000 }).toMatch(/\b20\b/)
+  })
+
+  it("Stop interrupts the spoken answer (barge-in)", async () => {
+    const page = await open(context, "/student?v=b")
+    // a long answer, so there is time to interrupt it
+    await page.route("**/tts/stream", (route) => route.fulfill({ status: 200, contentType: "audio/pcm", body: toneAsPcm(5) }))
+    await startLocalSession(page)
+    await page.getByTestId("tradeoff-dismiss").click()
+    await suggested(page, "What is 25% of 80?").click()
+    await page.getByTestId("stop-audio").click({ timeout: 10_000 })
+    await page.getByTestId("stop-audio").waitFor({ state: "detached" })
+    expect(await text(page.getByTestId("tradeoff-panel"))).toContain("Barge-In / Interrupt")
+    await expect.poll(() => page.locator("[data-active='true']").count(), { timeout: 5_000 }).toBe(0)
   })
 
   it("stays usable when the backend fails", async () => {

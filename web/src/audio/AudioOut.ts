@@ -5,6 +5,13 @@ const RAMP_SECONDS = 0.05
 /** Head room before the first chunk so its start is not clipped by scheduling jitter. */
 const LEAD_SECONDS = 0.03
 
+export interface AudioOutListener {
+  /** the running total of PCM bytes handed to Web Audio (shown on the page, read by the tests) */
+  readonly onScheduled: (totalBytes: number) => void
+  /** the Realtime voice starts fading out (true) or back in (false) */
+  readonly onVoiceMuted: (muted: boolean) => void
+}
+
 export interface PlaybackOptions {
   readonly signal: AbortSignal
   /** the first samples are scheduled: the answer is audible from now on */
@@ -44,11 +51,10 @@ export class AudioOut {
   private playing = 0
   private scheduledBytes = 0
 
-  private readonly onScheduled: (totalBytes: number) => void
+  private readonly listener: AudioOutListener
 
-  /** `onScheduled` hears the running total of PCM bytes handed to Web Audio (shown for tests). */
-  constructor(onScheduled: (totalBytes: number) => void) {
-    this.onScheduled = onScheduled
+  constructor(listener: AudioOutListener) {
+    this.listener = listener
   }
 
   /** Creates or resumes the context; call it from a click so autoplay policies allow sound. */
@@ -114,7 +120,7 @@ export class AudioOut {
         sources.push(source)
         if (sources.length === 1) onFirstAudio()
         this.scheduledBytes += even
-        this.onScheduled(this.scheduledBytes)
+        this.listener.onScheduled(this.scheduledBytes)
       }
       const last = sources.at(-1)
       if (last && !signal.aborted) await this.ended(last, signal)
@@ -138,6 +144,7 @@ export class AudioOut {
     const gain = this.realtimeGain
     if (gain && this.context && (this.playing === 0 || (delta === 1 && this.playing === 1))) {
       rampTo(gain.gain, this.playing > 0 ? 0 : 1, this.context.currentTime)
+      this.listener.onVoiceMuted(this.playing > 0)
     }
   }
 }

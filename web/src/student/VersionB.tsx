@@ -55,7 +55,8 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
   const [pending, setPending] = useState<string | null>(null)
   const [question, setQuestion] = useState("")
   const [escalation, setEscalation] = useState<Escalation | null>(null)
-  const audio = useMemo(() => new AudioOut(setScheduledBytes), [])
+  const [voiceMuted, setVoiceMuted] = useState(false)
+  const audio = useMemo(() => new AudioOut({ onScheduled: setScheduledBytes, onVoiceMuted: setVoiceMuted }), [])
   const filler = useMemo(() => new FillerSchedule(), [])
   const connection = useRef<RealtimeConnection | null>(null)
   const turn = useRef<AbortController | null>(null)
@@ -212,7 +213,13 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
       {escalation && (
         <EscalationBanner version="b" reason={escalation.reason} teacherLink={escalation.teacherLink} onDismiss={() => setEscalation(null)} />
       )}
-      <section class="card session" data-testid="b-session" data-mode={mode.kind} data-audio-bytes={scheduledBytes}>
+      <section
+        class="card session"
+        data-testid="b-session"
+        data-mode={mode.kind}
+        data-audio-bytes={scheduledBytes}
+        data-voice={mode.kind === "realtime" ? (voiceMuted ? "muted" : "live") : undefined}
+      >
         <header class="session-header">
           <div>
             <h2 class="card-title">OpenAI Realtime Session</h2>
@@ -220,6 +227,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
           </div>
           <div class="session-status">
             {playing && <span class="pulse" data-testid="backend-tts">🔊 Backend TTS</span>}
+            {mode.kind === "realtime" && voiceMuted && <span class="muted">Realtime voice muted</span>}
             <span class={`status-dot status-${mode.kind}`} aria-hidden="true" />
             <span>{STATUS_LABEL[mode.kind]}</span>
           </div>
