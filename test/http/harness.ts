@@ -131,7 +131,7 @@ export const sseEvents = (response: HttpClientResponse.HttpClientResponse) =>
   response.stream.pipe(
     Stream.decodeText,
     Stream.splitLines,
-    Stream.mapAccum(() => [] as ReadonlyArray<string>, (lines, line): readonly [ReadonlyArray<string>, ReadonlyArray<SseEvent>] =>
+    Stream.mapAccum((): ReadonlyArray<string> => [], (lines, line): readonly [ReadonlyArray<string>, ReadonlyArray<SseEvent>] =>
       line === "" ? [[], parseEvent(lines)] : [[...lines, line], []])
   )
 
