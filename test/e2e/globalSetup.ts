@@ -55,6 +55,10 @@ export default async function setup(project: TestProject) {
   const baseUrl = `http://127.0.0.1:${port}`
   try {
     await waitForHealth(baseUrl, server, () => output)
+    const page = await fetch(`${baseUrl}/student?v=b`, { headers: { accept: "text/html" } })
+    if (!page.ok || !(page.headers.get("content-type") ?? "").includes("text/html")) {
+      throw new Error(`the server does not serve the web app (web/dist) at /student: HTTP ${page.status}`)
+    }
   } catch (error) {
     server.kill("SIGKILL")
     throw error

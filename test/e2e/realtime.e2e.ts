@@ -129,5 +129,10 @@ describe("Version B with Realtime (OpenAI played by a second page)", () => {
 
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     expect(fillerRequests(await eventsSeen(openai))).toHaveLength(2)
+
+    // hanging up is not mistaken for a dropped call
+    await page.getByText("Disconnect").click()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(await session.getAttribute("data-mode")).toBe("idle")
   })
 })

@@ -129,6 +129,23 @@ describe("Version B, local mode", () => {
   })
 })
 
+describe("CSRF token", () => {
+  it("is fetched on load and refreshed at 80 % of its TTL (240 s of 300 s)", async () => {
+    const page = await context.newPage()
+    await page.clock.install()
+    let fetched = 0
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/csrf/token") fetched += 1
+    })
+    await page.goto("/student?v=b")
+    await expect.poll(() => fetched).toBe(1)
+    await page.clock.runFor(239_000)
+    expect(fetched).toBe(1)
+    await page.clock.runFor(2_000)
+    await expect.poll(() => fetched).toBe(2)
+  })
+})
+
 describe("Teacher in the loop", () => {
   it("the teacher link receives the escalation and the live transcript; an inject reaches the student", async () => {
     const student = await open(context, "/student?v=b")

@@ -9,6 +9,10 @@ export interface Turn {
 
 const SPEAKER_CLASSES = new Set(["student", "orchestrator", "math", "history", "english", "teacher"])
 
+/** The tutor's lines are labelled with the specialist that answered, as in the reference. */
+export const speakerLabel = (speaker: string, subject: string | null): string =>
+  speaker !== "tutor" ? speaker : subject === "math" || subject === "history" || subject === "english" ? subject : "tutor"
+
 /** The conversation so far; follows the newest line as turns arrive. */
 export function TranscriptPanel({ turns }: { turns: ReadonlyArray<Turn> }) {
   const list = useRef<HTMLOListElement>(null)

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks"
 import { TeacherEscalation, TeacherHint, TeacherType, TranscriptMessage } from "../api/messages.ts"
-import { TranscriptPanel } from "../components/TranscriptPanel.tsx"
+import { speakerLabel, TranscriptPanel } from "../components/TranscriptPanel.tsx"
 import type { Version } from "../content.ts"
 import { decode } from "../lib/decode.ts"
 import { useTranscript } from "../student/useTranscript.ts"
@@ -102,7 +102,7 @@ function TeacherObserver({ session, token }: { session: string; token: string })
       switch (kind.value.type) {
         case "transcript": {
           const turn = decode(TranscriptMessage, body)
-          if (turn.ok) transcript.add(turn.value.speaker === "tutor" ? (turn.value.subject ?? "tutor") : turn.value.speaker, turn.value.text)
+          if (turn.ok) transcript.add(speakerLabel(turn.value.speaker, turn.value.subject), turn.value.text)
           return
         }
         case "escalation": {

@@ -3,6 +3,7 @@ import type { Room } from "livekit-client"
 import { livekitToken } from "../api/endpoints.ts"
 import { PipelineStepMessage, TranscriptMessage } from "../api/messages.ts"
 import { isFlowStep } from "../components/FlowVisualizer.tsx"
+import { speakerLabel } from "../components/TranscriptPanel.tsx"
 import { decodeJson } from "../lib/decode.ts"
 import { errorMessage, type SessionProps } from "./types.ts"
 
@@ -59,7 +60,7 @@ export function VersionA({ sessionId, selected, transcript, onStep, showTradeoff
           if (message.ok) onStep(isFlowStep(message.value.step) ? message.value.step : null)
         } else if (topic === "transcript") {
           const message = decodeJson(TranscriptMessage, text)
-          if (message.ok) transcript.add(message.value.speaker, message.value.text)
+          if (message.ok) transcript.add(speakerLabel(message.value.speaker, message.value.subject), message.value.text)
           else console.warn("transcript message ignored:", message.error)
         }
       })

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { escalate, mintRealtime } from "../api/endpoints.ts"
 import { AudioOut } from "../audio/AudioOut.ts"
 import { EscalationBanner } from "../components/EscalationBanner.tsx"
+import { speakerLabel } from "../components/TranscriptPanel.tsx"
 import { fillerInstructions, FillerSchedule } from "../realtime/filler.ts"
 import { RealtimeConnection, type ToolCall } from "../realtime/RealtimeConnection.ts"
 import { teacherLink } from "./teacherLink.ts"
@@ -38,8 +39,6 @@ const speakTeacher = (text: string, voice: RealtimeConnection | null): void => {
   else if ("speechSynthesis" in window) window.speechSynthesis.speak(new SpeechSynthesisUtterance(text))
 }
 
-const speakerFor = (subject: string): string =>
-  subject === "math" || subject === "history" || subject === "english" ? subject : "tutor"
 
 interface Escalation {
   readonly reason: string
@@ -99,7 +98,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
         onStep,
         onGuardrail: () => showTradeoff("guardrail"),
         onSubject: (subject) => {
-          speaker = speakerFor(subject)
+          speaker = speakerLabel("tutor", subject)
           if (subject === "english") showTradeoff("english")
         },
         onSentence: (text) => {
@@ -161,6 +160,8 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
           onToolCall: (call) => void answer(call.studentText, call),
           onSpeechStarted: interrupt,
           onClosed: (reason) => {
+            // after Disconnect the page is already idle; only an unexpected end falls back to typing
+            if (connection.current === null) return
             connection.current = null
             setMode({ kind: "local", note: `${reason} Typed questions still work.` })
           }
@@ -178,11 +179,17 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
     setPending(null)
   }
 
-  const disconnect = () => {
+  /** Ends the call and any answer in progress; `connection` is cleared first so `onClosed` stays quiet. */
+  const hangUp = () => {
     turn.current?.abort()
     filler.stop()
-    connection.current?.close()
+    const voice = connection.current
     connection.current = null
+    voice?.close()
+  }
+
+  const disconnect = () => {
+    hangUp()
     setMode({ kind: "idle" })
   }
 
@@ -201,11 +208,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
     else ask(selected.text, connection.current)
   }, [selected])
 
-  useEffect(() => () => {
-    turn.current?.abort()
-    filler.stop()
-    connection.current?.close()
-  }, [])
+  useEffect(() => hangUp, [])
 
   const started = mode.kind === "realtime" || mode.kind === "local"
   return (
