@@ -26,15 +26,17 @@ export const deriveTeacherSecret = (csrfSecret: Redacted.Redacted<string>) =>
   Redacted.make(createHmac("sha256", Redacted.value(csrfSecret)).update("teacher-grant").digest("hex"))
 
 /** A secret variable that is set but empty: the reference then HMAC'd with an empty key. */
-export class EmptySecret extends Schema.TaggedError<EmptySecret>()("EmptySecret", { name: Schema.String }) {
+export class EmptySecret extends Schema.TaggedError<EmptySecret>()("EmptySecret", { variable: Schema.String }) {
   override get message(): string {
-    return `${this.name} is set but empty: unset it (a random secret is used) or give it a value`
+    return `${this.variable} is set but empty: unset it (a random secret is used) or give it a value`
   }
 }
 
 const optionalSecret = Effect.fn("ServerConfig.secret")(function*(name: string) {
+  // the config provider reads an empty variable as unset, so presence is checked on the environment itself
+  const present = process.env[name] !== undefined
   const value = yield* Config.option(Config.String(name))
-  if (Option.isSome(value) && value.value.trim().length === 0) return yield* new EmptySecret({ name })
+  if (present && Option.getOrElse(value, () => "").trim().length === 0) return yield* new EmptySecret({ variable: name })
   return Option.map(value, Redacted.make)
 })
 
