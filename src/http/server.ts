@@ -3,7 +3,6 @@ import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
-import type { TutorProviders } from "../layers/providers.ts"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
@@ -68,5 +67,3 @@ export const NodeServerFromConfig = Layer.unwrap(Effect.map(ServerConfig, (confi
 
 export const logListening = Layer.effectDiscard(HttpServer.addressFormattedWith((url) =>
   Effect.logInfo(`Version B API listening on ${url} (OpenAPI: ${url}/openapi.json)`)))
-
-export type ServerRequirements = TutorProviders | ServerConfig
