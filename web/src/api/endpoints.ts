@@ -1,4 +1,4 @@
-import { decode, type Decoder } from "../lib/decode.ts"
+import { decodeJson, type Decoder } from "../lib/decode.ts"
 import { ApiError, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
 import { Escalated, GuardrailEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent } from "./messages.ts"
 
@@ -63,13 +63,9 @@ export interface JobHandlers {
 
 const parseEvent = <T>(decoder: Decoder<T>, event: Event): T | null => {
   if (!(event instanceof MessageEvent) || typeof event.data !== "string") return null
-  try {
-    const result = decode(decoder, JSON.parse(event.data))
-    if (result.ok) return result.value
-    console.warn(`unexpected ${event.type} event`, result.error)
-  } catch {
-    console.warn(`${event.type} event is not JSON`)
-  }
+  const result = decodeJson(decoder, event.data)
+  if (result.ok) return result.value
+  console.warn(`unexpected ${event.type} event`, result.error)
   return null
 }
 

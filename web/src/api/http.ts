@@ -1,4 +1,4 @@
-import { type Decoder, decode, isRecord, number, object, string } from "../lib/decode.ts"
+import { type Decoder, decode, isRecord, number, object, parseJson, string } from "../lib/decode.ts"
 
 /** A non-2xx answer of the platform server, with its JSON `detail` (or `error`) text. */
 export class ApiError extends Error {
@@ -14,15 +14,12 @@ export class ApiError extends Error {
 
 export const errorDetail = async (response: Response): Promise<string> => {
   const text = await response.text().catch(() => "")
-  try {
-    const body: unknown = JSON.parse(text)
-    if (isRecord(body)) {
-      const detail = body["detail"] ?? body["error"] ?? body["message"]
-      if (typeof detail === "string") return detail
-    }
-  } catch {
-    // not JSON: the plain text body is the best detail there is
+  const body = parseJson(text)
+  if (isRecord(body)) {
+    const detail = body["detail"] ?? body["error"] ?? body["message"]
+    if (typeof detail === "string") return detail
   }
+  // not JSON, or a detail that is not text (a 422 issue list): the body itself says the most
   return text || response.statusText
 }
 

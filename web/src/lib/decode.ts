@@ -36,13 +36,6 @@ export const literal = <const L extends ReadonlyArray<string>>(...values: L): De
 export const nullable = <T>(decoder: Decoder<T>): Decoder<T | null> => (input, path) =>
   input === null ? null : decoder(input, path)
 
-/** An absent or null field reads as `undefined`. */
-export const optional = <T>(decoder: Decoder<T>): Decoder<T | undefined> => (input, path) =>
-  input === undefined || input === null ? undefined : decoder(input, path)
-
-export const array = <T>(decoder: Decoder<T>): Decoder<ReadonlyArray<T>> => (input, path) =>
-  Array.isArray(input) ? input.map((item: unknown, index) => decoder(item, `${path}[${index}]`)) : fail(path, "array", input)
-
 /** A JSON object; extra fields are ignored so the server may add some without breaking the page. */
 export const object = <S extends Record<string, Decoder<unknown>>>(shape: S): Decoder<{ readonly [K in keyof S]: Decoded<S[K]> }> =>
   (input, path) => {
@@ -63,12 +56,13 @@ export const decode = <T>(decoder: Decoder<T>, input: unknown): Result<T> => {
   }
 }
 
-export const decodeJson = <T>(decoder: Decoder<T>, text: string): Result<T> => {
-  let parsed: unknown
+/** JSON text to a value; text that is not JSON reads as `undefined`, which no decoder accepts. */
+export const parseJson = (text: string): unknown => {
   try {
-    parsed = JSON.parse(text)
+    return JSON.parse(text)
   } catch {
-    return { ok: false, error: "not JSON" }
+    return undefined
   }
-  return decode(decoder, parsed)
 }
+
+export const decodeJson = <T>(decoder: Decoder<T>, text: string): Result<T> => decode(decoder, parseJson(text))

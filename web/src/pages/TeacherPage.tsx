@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks"
 import { TeacherEscalation, TeacherHint, TeacherType, TranscriptMessage } from "../api/messages.ts"
 import { speakerLabel, TranscriptPanel } from "../components/TranscriptPanel.tsx"
 import type { Version } from "../content.ts"
-import { decode } from "../lib/decode.ts"
+import { decode, parseJson } from "../lib/decode.ts"
 import { useTranscript } from "../student/useTranscript.ts"
 
 const SUBTITLE: Record<Version, string> = {
@@ -91,12 +91,7 @@ function TeacherObserver({ session, token }: { session: string; token: string })
       })
     }
     const receive = (data: string) => {
-      let body: unknown
-      try {
-        body = JSON.parse(data)
-      } catch {
-        return
-      }
+      const body = parseJson(data)
       const kind = decode(TeacherType, body)
       if (!kind.ok) return
       switch (kind.value.type) {

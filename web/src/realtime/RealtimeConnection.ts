@@ -1,5 +1,5 @@
 import type { AudioOut } from "../audio/AudioOut.ts"
-import { decode, decodeJson, literal, object, string } from "../lib/decode.ts"
+import { decode, decodeJson, literal, object, parseJson, string } from "../lib/decode.ts"
 
 /** OpenAI's WebRTC call endpoint for ephemeral client secrets (GA Realtime API). */
 const REALTIME_CALLS_URL = "https://api.openai.com/v1/realtime/calls"
@@ -118,9 +118,9 @@ export class RealtimeConnection {
   }
 
   private receive(data: string, handlers: RealtimeHandlers): void {
-    const envelope = decodeJson(Envelope, data)
+    const event = parseJson(data)
+    const envelope = decode(Envelope, event)
     if (!envelope.ok) return
-    const event: unknown = JSON.parse(data)
     switch (envelope.value.type) {
       case "response.created":
         this.responseActive = true

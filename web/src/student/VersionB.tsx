@@ -26,6 +26,8 @@ const STATUS_LABEL: Record<Mode["kind"], string> = {
 const NO_REALTIME =
   "OpenAI Realtime is not configured on this server, so there is no live voice. Type a question or pick one; the tutor's answer is spoken by the backend."
 
+const STUDENT_ASKED = "The student asked for a teacher"
+
 /** After the backend has spoken, the voice may check in, never repeat the answer. */
 const FOLLOW_UP =
   "The tutoring backend has just spoken the answer in the tool output to the student. Do not repeat or extend it. Ask at most one very short friendly check-in question, such as \"Does that make sense?\""
@@ -195,8 +197,8 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
 
   const askTeacher = async () => {
     try {
-      const escalated = await escalate(sessionId, "The student asked for a teacher")
-      raised("The student asked for a teacher", escalated.teacher_ws_url)
+      const escalated = await escalate(sessionId, STUDENT_ASKED)
+      raised(STUDENT_ASKED, escalated.teacher_ws_url)
     } catch (failure) {
       setError(`Could not reach a teacher: ${errorMessage(failure)}`)
     }

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "preact/hooks"
 import { StudentEscalation, StudentInject, StudentType } from "../api/messages.ts"
-import { decode } from "../lib/decode.ts"
+import { decode, parseJson } from "../lib/decode.ts"
 
 export interface StudentChannelHandlers {
   readonly onInject: (text: string) => void
@@ -18,12 +18,7 @@ export function useStudentChannel(sessionId: string, handlers: StudentChannelHan
     const source = new EventSource(`/session/${encodeURIComponent(sessionId)}/events`)
     const receive = (event: MessageEvent<unknown>) => {
       if (typeof event.data !== "string") return
-      let body: unknown
-      try {
-        body = JSON.parse(event.data)
-      } catch {
-        return
-      }
+      const body = parseJson(event.data)
       const kind = decode(StudentType, body)
       if (!kind.ok) return
       if (kind.value.type === "inject") {
