@@ -3,7 +3,7 @@ import { Effect, Layer, Metric, Result, Stream } from "effect"
 import { EspeakEngine, espeakLoads } from "../../src/layers/local/speech/EspeakEngine.ts"
 import { resampleLinear, toPcm16LE } from "../../src/layers/local/speech/resample.ts"
 import { parseWav } from "../../src/layers/local/speech/wav.ts"
-import { SpeechFromEngine, splitSentences } from "../../src/layers/local/SpeechLocal.ts"
+import { SpeechFromEngine } from "../../src/layers/local/SpeechLocal.ts"
 import { PCM_FORMAT, Speech } from "../../src/services/Speech.ts"
 
 const sine = (rate: number, seconds: number, hz: number) =>
@@ -89,14 +89,6 @@ describe("WAV parser", () => {
   it("rejects what it cannot play", () => {
     expect(Result.isFailure(parseWav(new TextEncoder().encode("not a wav file at all")))).toBe(true)
     expect(Result.isFailure(parseWav(wavFile(22_050, Int16Array.of(1, 2), { channels: 2 })))).toBe(true)
-  })
-})
-
-describe("sentence splitting for speech", () => {
-  it("cuts at sentence ends only", () => {
-    expect(splitSentences("The U.S. Constitution was written in 1787. It costs $4.99! Dr. Smith agrees.  "))
-      .toEqual(["The U.S. Constitution was written in 1787.", "It costs $4.99!", "Dr. Smith agrees."])
-    expect(splitSentences("  ...  ")).toEqual([])
   })
 })
 

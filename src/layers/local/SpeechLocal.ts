@@ -1,20 +1,12 @@
 import { Effect, Layer, Stream } from "effect"
 import type { ProviderError } from "../../services/ProviderError.ts"
 import { PCM_FORMAT, Speech } from "../../services/Speech.ts"
+import { cutSentences } from "../../tutor/segmenter.ts"
 import { EspeakEngine } from "./speech/EspeakEngine.ts"
 import { resampleLinear, toPcm16LE } from "./speech/resample.ts"
 
 /** 100 ms of 24 kHz mono PCM16 per chunk: small enough to start playback early */
 const CHUNK_BYTES = (PCM_FORMAT.sampleRate / 10) * (PCM_FORMAT.bitDepth / 8) * PCM_FORMAT.channels
-
-/**
- * Sentences are synthesised one at a time so the first one plays while the rest are still
- * being made. Abbreviations ("U.S.", "Dr.") and decimals do not end a sentence.
- */
-export const splitSentences = (text: string): ReadonlyArray<string> =>
-  text.split(/(?<=[.!?]["')\]]?)(?<!\b(?:[A-Z]|Dr|Mr|Mrs|Ms|St|vs|etc|approx|e\.g|i\.e)\.)\s+/)
-    .map((sentence) => sentence.trim())
-    .filter((sentence) => /[\p{L}\p{N}]/u.test(sentence))
 
 const toChunks = (bytes: Uint8Array): ReadonlyArray<Uint8Array> =>
   Array.from({ length: Math.ceil(bytes.length / CHUNK_BYTES) }, (_, i) => bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES))
@@ -29,7 +21,8 @@ export const SpeechFromEngine: Layer.Layer<Speech, never, EspeakEngine> = Layer.
     })
     return Speech.of({
       synthesize: (text, voice) =>
-        Stream.fromIterable(splitSentences(text)).pipe(
+        // one sentence at a time, so the first plays while the rest are still being made
+        Stream.fromIterable(cutSentences(text, true).sentences).pipe(
           Stream.mapEffect((sentence) => speakSentence(sentence, voice)),
           Stream.flatMap((pcm) => Stream.fromIterable(toChunks(pcm))),
           Stream.withSpan("Speech.synthesize", { attributes: { "speech.provider": "local:espeak-ng" } })

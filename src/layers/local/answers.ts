@@ -2,7 +2,7 @@ import type { AnswerSubject, ConversationTurn } from "../../services/Specialists
 import { checkGrammar } from "./english/grammar.ts"
 import { englishKnowledge, historyKnowledge, type KnowledgeBase, mathKnowledge, words } from "./knowledge/KnowledgeBase.ts"
 import { MATH_CAPABILITIES, solveMath } from "./math/solver.ts"
-import { normalizeText } from "./text.ts"
+import { capitalize, isFollowUp, normalizeText } from "./text.ts"
 
 /**
  * What the offline tutor says, as spoken sentences, for each subject: a real answer when the
@@ -13,8 +13,6 @@ const LIVE_MODEL = "needs the live tutor model"
 
 const previousStudentQuestion = (history: ReadonlyArray<ConversationTurn>): string | undefined =>
   history.toReversed().find((turn) => turn.role === "student")?.text
-
-const FOLLOW_UP = /^(?:and|also|but|so|then|ok|okay|what about|how about|tell me more|more|why|how come)\b|\b(?:it|that|this|they|them|he|she|him|her|his|more|else)\b/
 
 /**
  * The knowledge base's answer; for a follow-up on a topic we already covered, an honest note
@@ -29,7 +27,7 @@ const fromKnowledge = (
   if (match !== undefined) return match.entry.answer
   const previous = previousStudentQuestion(history)
   const earlier = previous === undefined ? undefined : knowledge.lookup(previous)
-  if (earlier === undefined || !FOLLOW_UP.test(normalizeText(question).trim())) return undefined
+  if (earlier === undefined || !isFollowUp(question)) return undefined
   return [
     `My offline notes on ${earlier.entry.title} only go as far as what I just told you.`,
     `A deeper follow-up like this one ${LIVE_MODEL}.`,
@@ -82,8 +80,6 @@ const grammarAnswer = (question: string, sentence: string): ReadonlyArray<string
 
 const WORD_QUESTION = /what does (?:the word )?["']?([a-z]+)["']? mean|(?:meaning|definition) of (?:the word )?["']?([a-z]+)|define (?:the word )?["']?([a-z]+)/
 const PAST_TENSE_QUESTION = /past (?:tense|participle|form) of (?:the verb )?["']?([a-z]+)/
-
-const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
 const wordAnswer = (question: string): ReadonlyArray<string> | undefined => {
   const match = WORD_QUESTION.exec(normalizeText(question))

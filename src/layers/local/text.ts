@@ -27,3 +27,14 @@ export const containsPhrase = (words: ReadonlyArray<string>, phrase: ReadonlyArr
   }
   return false
 }
+
+/** `source` matched only on whole words, apostrophes counting as part of a word ("don't", "it's") */
+export const wholeWords = (source: string, flags: "g" | "" = ""): RegExp =>
+  new RegExp(`(?<![a-z0-9'])(?:${source})(?![a-z0-9'])`, flags)
+
+/** a question that leans on the conversation: "and what about him?", "why?", "tell me more" */
+export const isFollowUp = (text: string): boolean =>
+  /^(?:and|also|but|so|then|ok|okay|what about|how about|tell me more)\b|\b(?:it|that|this|they|them|he|she|him|her|his|those|these|one|another|again|more|else|next|same|why|how come)\b/
+    .test(normalizeText(text).trim())
+
+export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)

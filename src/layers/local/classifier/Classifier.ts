@@ -3,7 +3,7 @@ import { type Classification, type ConversationTurn, Subject } from "../../../se
 import { checkGrammar } from "../english/grammar.ts"
 import { numberWordsToDigits } from "../math/numberWords.ts"
 import { assessWithLexicon } from "../moderation/Moderation.ts"
-import { normalizeText } from "../text.ts"
+import { isFollowUp, normalizeText, wholeWords } from "../text.ts"
 import cuesJson from "./cues.json" with { type: "json" }
 
 /**
@@ -32,7 +32,7 @@ export const CueFile = Schema.Struct({
 const cueFile = Schema.decodeUnknownSync(CueFile)(cuesJson)
 const cues = cueFile.cues.map((cue) => ({
   ...cue,
-  regex: new RegExp(`(?<![a-z0-9'])(?:${cue.pattern})(?![a-z0-9'])`, "g")
+  regex: wholeWords(cue.pattern, "g")
 }))
 
 const SUBJECTS: ReadonlyArray<Subject> = ["math", "history", "english", "escalate"]
@@ -80,8 +80,6 @@ const calibrate = (scores: Scores): Scores => {
 const PRIOR_WEIGHT = 1.2
 const PRIOR_DECAY = 0.6
 const PRIOR_TURNS = 4
-/** follow-ups lean on the conversation: "and what about him?", "why?", "the other one" */
-const FOLLOW_UP = /^(?:and|also|but|so|then|ok|okay|what about|how about)\b|\b(?:it|that|this|they|them|he|she|him|her|his|those|these|one|another|again|more|else|next|same|why|how come)\b/
 const FOLLOW_UP_BOOST = 2.5
 const SHORT_QUESTION_WORDS = 4
 const SHORT_QUESTION_BOOST = 1.5
@@ -99,7 +97,7 @@ const turnSubject = (turn: ConversationTurn): Subject | undefined => {
 const priorScores = (text: string, recentTurns: ReadonlyArray<ConversationTurn>): Scores => {
   const prior = zero()
   const normalized = normalizeText(text).trim()
-  const boost = (FOLLOW_UP.test(normalized) ? FOLLOW_UP_BOOST : 1) *
+  const boost = (isFollowUp(text) ? FOLLOW_UP_BOOST : 1) *
     (normalized.split(/\s+/).length <= SHORT_QUESTION_WORDS ? SHORT_QUESTION_BOOST : 1)
   recentTurns.slice(-PRIOR_TURNS).toReversed().forEach((turn, age) => {
     const subject = turnSubject(turn)

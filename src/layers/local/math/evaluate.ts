@@ -1,5 +1,6 @@
 import type { Expr } from "./expression.ts"
 import { Fraction, gcd } from "./Fraction.ts"
+import { capitalize } from "../text.ts"
 import { speakApprox, speakDecimal, speakExact, speakOver } from "./speak.ts"
 
 /** A number is exact until a root or π makes it irrational. */
@@ -193,7 +194,6 @@ const commonDenominatorStep = (op: "+" | "-", left: Value, right: Value, result:
   } ${op === "+" ? "plus" : "minus"} ${speakOver(b.num * (denominator / b.den), denominator)} is ${speakExact(result.value)}.`
 }
 
-export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
 /** Coefficients of a polynomial in one variable, index = degree. */
 export type Poly = ReadonlyArray<Fraction>

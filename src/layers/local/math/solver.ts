@@ -1,6 +1,5 @@
 import {
   addPoly,
-  capitalize,
   coefficient,
   degreeOf,
   evaluateWithSteps,
@@ -17,6 +16,7 @@ import {
 } from "./evaluate.ts"
 import { countOperations, type Equation, type Expr, mixesPrecedence, parseMath, showExpr, speakExpr, symbolize, variablesOf } from "./expression.ts"
 import { Fraction, gcd, primeFactors } from "./Fraction.ts"
+import { capitalize } from "../text.ts"
 import { numberWordsToDigits } from "./numberWords.ts"
 import { showApprox, speakApprox, speakDecimal, speakExact, speakInteger } from "./speak.ts"
 

@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
 import type { ModerationResult } from "../../../services/Guardrail.ts"
 import { ProviderError } from "../../../services/ProviderError.ts"
-import { normalizeText } from "../text.ts"
+import { normalizeText, wholeWords } from "../text.ts"
 import lexiconJson from "./lexicon.json" with { type: "json" }
 
 /**
@@ -41,10 +41,6 @@ export const Lexicon = Schema.Struct({
   benign: Schema.Array(BenignContext)
 })
 export type Lexicon = typeof Lexicon.Type
-
-/** a pattern matched only on whole words, apostrophes counting as part of a word */
-const wholeWords = (source: string, flags: "g" | "" = ""): RegExp =>
-  new RegExp(`(?<![a-z0-9'])(?:${source})(?![a-z0-9'])`, flags)
 
 /** how much of a hit's score survives when negation or context takes it back */
 const NEGATED_FACTOR = 0.3
