@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Queue, Stream } from "effect"
+import { Deferred, Effect, Layer, Queue, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import { knownPcm } from "../../src/layers/test/speech.ts"
 import { JobStore } from "../../src/services/JobStore.ts"
 import { ProviderError } from "../../src/services/ProviderError.ts"
+import { Specialists } from "../../src/services/Specialists.ts"
 import { Speech } from "../../src/services/Speech.ts"
 import { dispatch, openSse, postRequest, testServer } from "./harness.ts"
 
@@ -25,15 +26,7 @@ const takeUntil = (inbox: Queue.Queue<{ readonly event: string; readonly data: u
   })
 
 describe("orchestrate → events → progressive speech", () => {
-  const specialistDone: Array<string> = []
-  const server = testServer({
-    specialists: {
-      answer: () => answer,
-      onEvent: (event) => {
-        if (event === "answer:completed") specialistDone.push(event)
-      }
-    }
-  })
+  const server = testServer({ specialists: { answer: () => answer } })
 
   it.live("streams the job's status and safe sentences as SSE, then done", () =>
     Effect.gen(function*() {
@@ -47,26 +40,39 @@ describe("orchestrate → events → progressive speech", () => {
       expect(events.find((event) => event.event === "done")?.data).toMatchObject({ status: "complete", tts_ready: true })
     }).pipe(Effect.provide(server)))
 
-  it.live("relays PCM of the first sentence before the specialist has finished; bytes are the sentences' audio in order", () =>
+  it.live("relays PCM of the first sentence while the specialist is still answering; bytes are the sentences' audio in order", () =>
     Effect.gen(function*() {
-      specialistDone.length = 0
-      const jobId = yield* dispatch("s-flow", "Tell me three things")
-      // speech may start once the job is processing: wait for its first safe sentence
-      yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "sentence")
-      const response = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId })))
-      expect(response.status).toBe(200)
-      expect(response.headers["content-type"]).toBe("audio/pcm")
-      expect([
-        response.headers["x-audio-sample-rate"],
-        response.headers["x-audio-channels"],
-        response.headers["x-audio-bit-depth"]
-      ]).toEqual(["24000", "1", "16"])
-      const chunks: Array<{ readonly bytes: Uint8Array; readonly specialistFinished: boolean }> = []
-      yield* Stream.runForEach(response.stream, (bytes) =>
-        Effect.sync(() => chunks.push({ bytes, specialistFinished: specialistDone.length > 0 })))
-      expect(chunks[0]?.specialistFinished).toBe(false)
-      expect(concat(chunks.map((chunk) => chunk.bytes))).toEqual(concat(sentences.map((text) => knownPcm(text))))
-    }).pipe(Effect.provide(server)))
+      // the rest of the answer is held back until the first audio has reached the client: a server
+      // that waited for the whole answer would never send it, and the read below would time out
+      const firstAudioHeard = yield* Deferred.make<void>()
+      const specialists = Layer.succeed(Specialists, Specialists.of({
+        classify: () => Effect.succeed({ subject: "math", confidence: 0.95, raw: "math" }),
+        answer: () =>
+          Stream.concat(
+            Stream.make("First sentence is here. Second "),
+            Stream.fromEffect(Effect.as(Deferred.await(firstAudioHeard), "sentence follows. Third one ends it."))
+          )
+      }))
+      yield* Effect.gen(function*() {
+        const jobId = yield* dispatch("s-flow", "Tell me three things")
+        // speech may start once the job is processing: wait for its first safe sentence
+        yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "sentence")
+        const response = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId })))
+        expect(response.status).toBe(200)
+        expect(response.headers["content-type"]).toBe("audio/pcm")
+        expect([
+          response.headers["x-audio-sample-rate"],
+          response.headers["x-audio-channels"],
+          response.headers["x-audio-bit-depth"]
+        ]).toEqual(["24000", "1", "16"])
+        const chunks: Array<Uint8Array> = []
+        yield* Stream.runForEach(response.stream, (bytes) =>
+          Effect.andThen(Effect.sync(() => chunks.push(bytes)), Deferred.succeed(firstAudioHeard, undefined))).pipe(
+            Effect.timeout("5 seconds")
+          )
+        expect(concat(chunks)).toEqual(concat(sentences.map((text) => knownPcm(text))))
+      }).pipe(Effect.provide(testServer({ specialistsLayer: specialists })))
+    }))
 
   it.live("a speech failure mid-stream aborts the response and puts an error event on the job", () =>
     Effect.gen(function*() {

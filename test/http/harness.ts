@@ -9,6 +9,7 @@ import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guard
 import { type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
 import { type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
 import type { Realtime } from "../../src/services/Realtime.ts"
+import type { Specialists } from "../../src/services/Specialists.ts"
 import type { Speech } from "../../src/services/Speech.ts"
 
 export const TEST_CSRF_SECRET = "test-csrf-secret"
@@ -26,6 +27,8 @@ export const testSettings: ServerSettings = {
 
 export interface TestServerOptions {
   readonly specialists?: SpecialistsScript
+  /** replaces the scripted specialists entirely, e.g. with one the test holds back */
+  readonly specialistsLayer?: Layer.Layer<Specialists>
   readonly guardrail?: GuardrailScript
   readonly speech?: SpeechScript
   /** replaces the scripted speech entirely, e.g. with one that fails */
@@ -39,7 +42,7 @@ export const testServer = (options: TestServerOptions = {}) =>
   makeServer({ disableLogger: true, disableListenLog: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provideMerge(Layer.mergeAll(
-      testSpecialists(options.specialists),
+      options.specialistsLayer ?? testSpecialists(options.specialists),
       testGuardrail(options.guardrail),
       options.speechLayer ?? testSpeech(options.speech),
       options.realtime ?? RealtimeUnavailable
