@@ -1,8 +1,9 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { HttpRouter, HttpServer } from "effect/http"
+import { HttpRouter, HttpServer, HttpStaticServer } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
+import { fileURLToPath } from "node:url"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
@@ -35,7 +36,13 @@ const Cors = Layer.unwrap(Effect.map(ServerConfig, (config) =>
   })))
 
 /** Every route of Version B; `/` is left free for the web app. */
-export const AppRoutes = Layer.mergeAll(ApiRoutes, TeacherSocketRoute, ErrorBoundary, Cors)
+/**
+ * The built web app (`npm run build:web`); extension-less paths asking for HTML (/student, /teacher)
+ * get index.html, API paths keep their JSON 404s.
+ */
+const WebApp = HttpStaticServer.layer({ root: fileURLToPath(new URL("../../web/dist", import.meta.url)), spa: true })
+
+export const AppRoutes = Layer.mergeAll(ApiRoutes, TeacherSocketRoute, ErrorBoundary, Cors, WebApp)
 
 /**
  * The in-memory state of a Version B server. Provided outside `HttpRouter.serve` so tests and
