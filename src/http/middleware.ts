@@ -128,6 +128,13 @@ const respond = Effect.fnUntraced(
         )
       })
     )
+    // routes that answer a bare 404 (e.g. static files for an unknown path) still answer JSON
+    if (response.status === 404 && response.body._tag === "Empty") {
+      return HttpServerResponse.jsonUnsafe({ detail: "Not Found" }, {
+        status: 404,
+        headers: { [REQUEST_ID_HEADER]: requestId }
+      })
+    }
     if (response.status >= 500) {
       const line = `${request.method} ${request.url} answered ${response.status}`
       // 503 is a known, configured state (e.g. no Realtime without keys), not a fault
