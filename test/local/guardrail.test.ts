@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Schema } from "effect"
+import { answerFor } from "../../src/layers/local/answers.ts"
 import { GuardrailLocal } from "../../src/layers/local/GuardrailLocal.ts"
 import { englishKnowledge, historyKnowledge, mathKnowledge, words } from "../../src/layers/local/knowledge/KnowledgeBase.ts"
 import { assessWithLexicon, Lexicon, lexicon, moderateWithLexicon } from "../../src/layers/local/moderation/Moderation.ts"
@@ -84,6 +85,12 @@ describe("local moderation", () => {
       knowledge.entries.flatMap((entry) => entry.answer).forEach(expectPasses)
     }
     words.glossary.flatMap((entry) => [entry.definition, entry.example]).forEach(expectPasses)
+  })
+
+  it("passes what the offline tutor says to every ordinary question of the file", () => {
+    routingExamples.forEach(({ subject, text }) => {
+      if (subject !== "escalate") answerFor(subject, text, []).forEach(expectPasses)
+    })
   })
 
   it("keeps a negation-carrying phrase flagged and clears a negated threat", () => {

@@ -49,7 +49,7 @@ export const answerMath = (question: string): ReadonlyArray<string> => {
   ]
 }
 
-export const answerHistory = (question: string, history: ReadonlyArray<ConversationTurn>): ReadonlyArray<string> =>
+const answerHistory = (question: string, history: ReadonlyArray<ConversationTurn>): ReadonlyArray<string> =>
   fromKnowledge(historyKnowledge, question, history) ?? [
     `I don't have notes on that in my offline library, so this question ${LIVE_MODEL}.`,
     `Offline, I can tell you about topics such as ${sampleTopics(historyKnowledge)}.`
@@ -112,7 +112,7 @@ const pastTenseAnswer = (question: string): ReadonlyArray<string> | undefined =>
   ]
 }
 
-export const answerEnglish = (question: string, history: ReadonlyArray<ConversationTurn>): ReadonlyArray<string> => {
+const answerEnglish = (question: string, history: ReadonlyArray<ConversationTurn>): ReadonlyArray<string> => {
   const sentence = studentSentence(question)
   return (sentence === undefined ? undefined : grammarAnswer(question, sentence)) ?? wordAnswer(question) ?? pastTenseAnswer(question) ?? fromKnowledge(englishKnowledge, question, history) ?? [
     `I don't have that in my offline notes, so this question ${LIVE_MODEL}.`,

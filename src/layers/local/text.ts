@@ -8,7 +8,7 @@ export const normalizeText = (text: string): string =>
   text.toLowerCase().replace(/[‘’`´]/g, "'").replace(/[“”]/g, "\"").replace(/[–—]/g, "-")
 
 /** plural and possessive endings only; both sides of every comparison go through it */
-export const stem = (word: string): string => {
+const stem = (word: string): string => {
   const bare = word.endsWith("'s") ? word.slice(0, -2) : word
   if (bare.length > 4 && bare.endsWith("ies")) return `${bare.slice(0, -3)}y`
   if (bare.length > 4 && bare.endsWith("s") && !/(ss|us|is)$/.test(bare)) return bare.slice(0, -1)

@@ -22,7 +22,7 @@ const Cue = Schema.Struct({
   pattern: Schema.String
 })
 
-export const CueFile = Schema.Struct({
+const CueFile = Schema.Struct({
   /** the score of "none of the subjects": higher means more evidence is needed for confidence */
   baseline: Schema.Number,
   cues: Schema.NonEmptyArray(Cue)
@@ -55,7 +55,7 @@ const OPERATOR = /[+*/=^%²³√×÷]|\d\s*-\s*\d/
 const hasNonYearNumber = (text: string): boolean =>
   (numberWordsToDigits(text).match(/\d+(?:\.\d+)?/g) ?? []).some((n) => !/^(1\d{3}|20[0-2]\d)$/.test(n))
 
-export const scoreText = (input: string): Scores => {
+const scoreText = (input: string): Scores => {
   const text = normalizeText(input)
   const scores = zero()
   for (const cue of cues) {

@@ -42,7 +42,7 @@ export interface KnowledgeBase {
 const aliasWeight = (phrase: ReadonlyArray<string>): number => 2 + phrase.length
 const MIN_KEYWORDS_WITHOUT_ALIAS = 2
 
-export const makeKnowledgeBase = (file: typeof KnowledgeFile.Type): KnowledgeBase => {
+const makeKnowledgeBase = (file: typeof KnowledgeFile.Type): KnowledgeBase => {
   const indexed = file.entries.map((entry) => ({
     entry,
     aliases: entry.aliases.map(stems),

@@ -5,7 +5,7 @@ import { Fraction } from "./Fraction.ts"
  * brackets, implicit multiplication ("2x", "3(x + 2)"), powers, roots, percentages and "of".
  */
 
-export type BinaryOp = "+" | "-" | "*" | "/" | "of"
+type BinaryOp = "+" | "-" | "*" | "/" | "of"
 
 export type Expr =
   /** `text` is how the student wrote it ("0.25", "3/8"), kept for the written answer */

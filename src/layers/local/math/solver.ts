@@ -11,6 +11,7 @@ import {
   showPoly,
   speakPoly,
   speakValue,
+  toNumber,
   toPoly,
   type Value
 } from "./evaluate.ts"
@@ -578,7 +579,7 @@ const arithmetic = (question: Question, equation: Equation): MathAnswer | undefi
     if (right._tag === "MathFailure") return solved([right.reason], "undefined")
     const same = left.value._tag === "Exact" && right.value._tag === "Exact"
       ? left.value.value.equals(right.value.value)
-      : Math.abs(toApprox(left.value) - toApprox(right.value)) < 1e-9
+      : Math.abs(toNumber(left.value) - toNumber(right.value)) < 1e-9
     return solved([
       ...left.steps,
       ...right.steps,
@@ -601,8 +602,6 @@ const arithmetic = (question: Question, equation: Equation): MathAnswer | undefi
     `So ${speakExpr(equation.left, speak)} ${isValue(left.value, speak)}.`
   ], written)
 }
-
-const toApprox = (value: Value): number => (value._tag === "Exact" ? value.value.toNumber() : value.value)
 
 const showExact = (value: Fraction, question: Question): string =>
   question.decimals ? value.toTerminatingDecimal(6) ?? value.toString() : value.toString()

@@ -46,7 +46,7 @@ export type Lexicon = typeof Lexicon.Type
 const NEGATED_FACTOR = 0.3
 const CLEARED_FACTOR = 0.1
 
-export const LEXICON_SOURCE = "local:lexicon"
+const LEXICON_SOURCE = "local:lexicon"
 
 export type LexiconVerdict =
   | { readonly _tag: "Decided"; readonly result: ModerationResult }

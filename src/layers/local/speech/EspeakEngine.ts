@@ -38,7 +38,7 @@ export const espeakLoads = Metric.counter("tutor_local_espeak_loads", {
 
 /** eSpeak voices the layer accepts by name; anything else (e.g. OpenAI's "alloy") speaks en-us */
 const VOICES = new Set(["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc"])
-export const DEFAULT_ESPEAK_VOICE = "en-us"
+const DEFAULT_ESPEAK_VOICE = "en-us"
 
 const INPUT_FILE = "/tutor-input.txt"
 const OUTPUT_FILE = "/tutor-output.wav"
