@@ -2,7 +2,7 @@ import type { AnswerSubject, ConversationTurn } from "../../services/Specialists
 import { checkGrammar } from "./english/grammar.ts"
 import { englishKnowledge, historyKnowledge, type KnowledgeBase, mathKnowledge, words } from "./knowledge/KnowledgeBase.ts"
 import { MATH_CAPABILITIES, solveMath } from "./math/solver.ts"
-import { capitalize, isFollowUp, normalizeText } from "./text.ts"
+import { capitalize, isFollowUp, listing, normalizeText } from "./text.ts"
 
 /**
  * What the offline tutor says, as spoken sentences, for each subject: a real answer when the
@@ -35,10 +35,7 @@ const fromKnowledge = (
   ]
 }
 
-const sampleTopics = (knowledge: KnowledgeBase): string => {
-  const titles = knowledge.entries.slice(0, 4).map((entry) => entry.title)
-  return `${titles.slice(0, -1).join(", ")} and ${titles[titles.length - 1] ?? ""}`
-}
+const sampleTopics = (knowledge: KnowledgeBase): string => listing(knowledge.entries.slice(0, 4).map((entry) => entry.title))
 
 export const answerMath = (question: string): ReadonlyArray<string> => {
   const solution = solveMath(question)

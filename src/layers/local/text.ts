@@ -38,3 +38,7 @@ export const isFollowUp = (text: string): boolean =>
     .test(normalizeText(text).trim())
 
 export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
+
+/** "a, b and c" */
+export const listing = (items: ReadonlyArray<string>): string =>
+  items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1] ?? ""}`

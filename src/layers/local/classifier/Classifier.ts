@@ -71,11 +71,9 @@ const scoreText = (input: string): Scores => {
   return scores
 }
 
-/** the softmax probability of each subject against the others and "none" */
-const calibrate = (scores: Scores): Scores => {
-  const total = SUBJECTS.reduce((sum, s) => sum + Math.exp(scores[s]), Math.exp(cueFile.baseline))
-  return { math: Math.exp(scores.math) / total, history: Math.exp(scores.history) / total, english: Math.exp(scores.english) / total, escalate: Math.exp(scores.escalate) / total }
-}
+/** the softmax probability of `subject` against the other subjects and "none of them" */
+const confidenceOf = (scores: Scores, subject: Subject): number =>
+  Math.exp(scores[subject]) / SUBJECTS.reduce((sum, s) => sum + Math.exp(scores[s]), Math.exp(cueFile.baseline))
 
 const PRIOR_WEIGHT = 1.2
 const PRIOR_DECAY = 0.6
@@ -96,9 +94,8 @@ const turnSubject = (turn: ConversationTurn): Subject | undefined => {
 
 const priorScores = (text: string, recentTurns: ReadonlyArray<ConversationTurn>): Scores => {
   const prior = zero()
-  const normalized = normalizeText(text).trim()
   const boost = (isFollowUp(text) ? FOLLOW_UP_BOOST : 1) *
-    (normalized.split(/\s+/).length <= SHORT_QUESTION_WORDS ? SHORT_QUESTION_BOOST : 1)
+    (normalizeText(text).trim().split(/\s+/).length <= SHORT_QUESTION_WORDS ? SHORT_QUESTION_BOOST : 1)
   recentTurns.slice(-PRIOR_TURNS).toReversed().forEach((turn, age) => {
     const subject = turnSubject(turn)
     // a safety escalation is decided on what the student says now, never inherited
@@ -117,9 +114,8 @@ export const classifyLocally = (text: string, recentTurns: ReadonlyArray<Convers
     math: evidence.math + prior.math,
     history: evidence.history + prior.history,
     english: evidence.english + prior.english,
-    escalate: evidence.escalate
+    escalate: evidence.escalate + prior.escalate
   }
-  const probabilities = calibrate(scores)
   // ties go to safety first; with no evidence at all the answer is english (the tutor's
   // documented fallback) with a confidence low enough to make the tutor ask
   const ranked = TIE_ORDER.toSorted((a, b) => scores[b] - scores[a])
@@ -127,7 +123,7 @@ export const classifyLocally = (text: string, recentTurns: ReadonlyArray<Convers
   const describe = (s: Scores) => SUBJECTS.map((subject) => `${subject}=${round(s[subject])}`).join(" ")
   return {
     subject: best,
-    confidence: round(probabilities[best]),
+    confidence: round(confidenceOf(scores, best)),
     raw: `local:lexicon ${describe(evidence)} prior(${describe(prior)})`
   }
 }

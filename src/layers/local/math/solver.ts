@@ -17,7 +17,7 @@ import {
 } from "./evaluate.ts"
 import { countOperations, type Equation, type Expr, mixesPrecedence, parseMath, showExpr, speakExpr, symbolize, variablesOf } from "./expression.ts"
 import { Fraction, gcd, primeFactors } from "./Fraction.ts"
-import { capitalize } from "../text.ts"
+import { capitalize, listing } from "../text.ts"
 import { numberWordsToDigits } from "./numberWords.ts"
 import { showApprox, speakApprox, speakDecimal, speakExact, speakInteger } from "./speak.ts"
 
@@ -317,9 +317,6 @@ const statistics = (question: Question): MathAnswer | undefined => {
     }
   }
 }
-
-const listing = (items: ReadonlyArray<string>): string =>
-  items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`
 
 // ---------------------------------------------------------------------------------------------
 // number facts and conversions
