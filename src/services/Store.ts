@@ -1,5 +1,6 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import { EscalationTrigger, GuardrailAction } from "../tutor/events.ts"
+import { SessionReport } from "./Sessions.ts"
 import { Subject } from "./Specialists.ts"
 
 /** Epoch milliseconds, read from Effect's `Clock` when the thing happened (not when it was written). */
@@ -55,7 +56,8 @@ export const GuardrailFlagged = Schema.TaggedStruct("GuardrailFlagged", {
   sessionId: Schema.String,
   sentenceIndex: Schema.NullOr(Schema.Number),
   action: GuardrailAction,
-  original: Schema.String,
+  /** the sentence as the specialist wrote it; null when the recorder only knows the verdict */
+  original: Schema.NullOr(Schema.String),
   /** what was spoken instead (rewrite, apology or fallback) */
   replacement: Schema.NullOr(Schema.String),
   categories: Schema.Array(Schema.String),
@@ -104,7 +106,7 @@ export type StoredRouting = typeof StoredRouting.Type
 export const StoredGuardrailEvent = Schema.Struct({
   sentenceIndex: Schema.NullOr(Schema.Number),
   action: GuardrailAction,
-  original: Schema.String,
+  original: Schema.NullOr(Schema.String),
   replacement: Schema.NullOr(Schema.String),
   categories: Schema.Array(Schema.String),
   scores: Schema.Record(Schema.String, Schema.Number),
@@ -141,35 +143,6 @@ export const NewEscalation = Schema.Struct({
 })
 export type NewEscalation = typeof NewEscalation.Type
 
-const LatencySummary = Schema.Struct({
-  samples: Schema.Number,
-  p50: Schema.NullOr(Schema.Number),
-  max: Schema.NullOr(Schema.Number)
-})
-
-/** Written to `learning_sessions.session_report` at close (reference §2.4 shape plus latencies). */
-export const SessionReport = Schema.Struct({
-  /** transcript lines, student and tutor */
-  turns: Schema.Number,
-  subjects: Schema.Array(Subject),
-  escalated: Schema.Boolean,
-  guardrail_flags: Schema.Number,
-  routing_decisions: Schema.Array(Schema.Struct({
-    to: Subject,
-    confidence: Schema.Number,
-    fallback: Schema.Boolean,
-    excerpt: Schema.String
-  })),
-  /** per stage, in milliseconds from the start of the turn */
-  latency_ms: Schema.Struct({
-    classify: LatencySummary,
-    first_token: LatencySummary,
-    first_sentence: LatencySummary,
-    total: LatencySummary
-  }),
-  closed_at: Schema.String
-})
-export type SessionReport = typeof SessionReport.Type
 
 export const LearningSession = Schema.Struct({
   sessionId: Schema.String,
@@ -179,6 +152,7 @@ export const LearningSession = Schema.Struct({
   sessionToken: Schema.NullOr(Schema.String),
   startedAt: At,
   endedAt: Schema.NullOr(At),
+  /** the report written at close, in the shape `Sessions.close` returns */
   report: Schema.NullOr(SessionReport)
 })
 export type LearningSession = typeof LearningSession.Type

@@ -5,9 +5,14 @@ import { Clock, Effect, Fiber, Layer, Option, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { auditLog } from "../../src/layers/sql/auditLog.ts"
 import { INTERRUPTED_BY_RESTART, jobStoreSql } from "../../src/layers/sql/jobStore.ts"
+import { escalationSql } from "../../src/layers/sql/escalation.ts"
 import { migrations, migrationSteps } from "../../src/layers/sql/migrations.ts"
+import { sessionsSql } from "../../src/layers/sql/sessions.ts"
 import { storeSql } from "../../src/layers/sql/store.ts"
+import { sessionsMemory } from "../../src/layers/memory/sessions.ts"
+import { Escalation, escalationNotice, studentNotice } from "../../src/services/Escalation.ts"
 import { type Job, JobStore } from "../../src/services/JobStore.ts"
+import { type SessionEvent, Sessions } from "../../src/services/Sessions.ts"
 import { type AuditEntry, AuditLog, Store } from "../../src/services/Store.ts"
 import { targets, TestDatabase } from "./databases.ts"
 
@@ -216,6 +221,80 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         expect(yield* store.acknowledgeEscalation("not-a-uuid", now)).toEqual(Option.none())
         expect(yield* store.pendingEscalations(sessionId, 0)).toEqual([])
         expect((yield* store.closeSession({ sessionId, version: "b", at: now })).escalated).toBe(true)
+      }))
+
+    it.effect("escalations reach this instance's teacher and student, and wait in the table for late teachers", () =>
+      Effect.gen(function*() {
+        const escalation = yield* Escalation
+        const sessionId = uniqueSession("raise")
+        // feeds are subscribed when taken, before anything is raised
+        const teachers = yield* escalation.teacherFeed(sessionId)
+        const student = yield* escalation.studentFeed(sessionId)
+        const teacherSaw = yield* teachers.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild)
+        const studentSaw = yield* student.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild)
+        const record = yield* escalation.raise({
+          sessionId,
+          reason: "Student asked for a teacher",
+          trigger: "student_request",
+          teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t"
+        })
+        expect(yield* Fiber.join(teacherSaw).pipe(Effect.timeout("1 second"))).toEqual([escalationNotice(record)])
+        expect(yield* Fiber.join(studentSaw).pipe(Effect.timeout("1 second"))).toEqual([studentNotice(record)])
+        // a teacher connecting later, to an instance started since, finds it in the table
+        const late = yield* Escalation.use((restarted) => restarted.pending(sessionId)).pipe(Effect.provide(escalationSql()))
+        expect(late).toEqual([record])
+        yield* (yield* Store).acknowledgeEscalation(record.id, record.raisedAt + 1)
+        expect(yield* escalation.pending(sessionId)).toEqual([])
+      }).pipe(Effect.provide(escalationSql())))
+
+    it.effect("Sessions on SQL report what the in-memory sessions report, and a restarted instance reads the tables", () =>
+      Effect.gen(function*() {
+        const sessionId = uniqueSession("sessions")
+        const events: ReadonlyArray<SessionEvent> = [
+          { _tag: "Turn", speaker: "student", text: "What is 2+2?", subject: null },
+          { _tag: "Routing", decision: { to: "math", confidence: 0.9, fallback: false, latencyMs: 12, excerpt: "What is 2+2?" } },
+          { _tag: "GuardrailFlag", action: "rewritten", categories: ["violence"] },
+          { _tag: "Turn", speaker: "tutor", text: "It is 4.", subject: "math" },
+          { _tag: "Latency", latency: { classifyMs: 12, firstTokenMs: 20, firstSentenceMs: 30, totalMs: 40 } },
+          { _tag: "Turn", speaker: "student", text: "And 3+3?", subject: null },
+          { _tag: "Routing", decision: { to: "math", confidence: 0.8, fallback: true, latencyMs: 18, excerpt: "And 3+3?" } },
+          { _tag: "Turn", speaker: "tutor", text: "It is 6.", subject: "math" },
+          { _tag: "Latency", latency: { classifyMs: 18, firstTokenMs: null, firstSentenceMs: 50, totalMs: 60 } }
+        ]
+        const replay = Effect.gen(function*() {
+          const sessions = yield* Sessions
+          yield* Effect.forEach(events, (event) => sessions.record(sessionId, event))
+          return yield* sessions.transcript(sessionId)
+        })
+        const live = yield* replay.pipe(Effect.provide(sessionsSql()))
+        // what a shutdown does before the restart below
+        yield* (yield* AuditLog).flush
+        const inMemory = yield* Effect.gen(function*() {
+          yield* replay
+          return yield* (yield* Sessions).close(sessionId)
+        }).pipe(Effect.provide(sessionsMemory()))
+
+        // a fresh instance has nothing in memory: transcript, context and report come from the tables
+        const restarted = yield* Effect.gen(function*() {
+          const sessions = yield* Sessions
+          return {
+            transcript: yield* sessions.transcript(sessionId),
+            recent: yield* sessions.recentTurns(sessionId, 3),
+            report: yield* sessions.close(sessionId)
+          }
+        }).pipe(Effect.provide(sessionsSql()))
+
+        const lines = (turns: typeof live) => turns.map((turn) => [turn.index, turn.speaker, turn.text, turn.subject])
+        expect(lines(restarted.transcript)).toEqual(lines(live))
+        expect(restarted.recent).toEqual([
+          { role: "tutor", text: "It is 4.", subject: "math" },
+          { role: "student", text: "And 3+3?" },
+          { role: "tutor", text: "It is 6.", subject: "math" }
+        ])
+        expect({ ...restarted.report, closed_at: "" }).toEqual({ ...inMemory, closed_at: "" })
+        expect(restarted.report.guardrail_flags).toBe(1)
+        const guardrail = yield* (yield* Store).guardrailEvents(sessionId)
+        expect(guardrail).toMatchObject([{ action: "rewritten", categories: ["violence"], original: null, flagged: true }])
       }))
 
     it.effect("watch follows a job running in this process until it finishes", () =>

@@ -14,8 +14,9 @@ import { Migrator, SqlClient } from "effect/sql"
  * - the unused `speaker_type` enum is gone; speakers are `student | tutor | teacher` (CHECK);
  * - `transcript_turns (session_id, turn_index)` is UNIQUE, so indexes can only increase;
  * - routing decisions record the classifier fallback; guardrail events record the action,
- *   the sentence and the per-category scores; escalations record the trigger and when a teacher
- *   acknowledged them;
+ *   the sentence and the per-category scores (`original_text` may be NULL: a recorder that only
+ *   knows the verdict must not invent the sentence); escalations record the trigger and when a
+ *   teacher acknowledged them;
  * - `orchestrator_jobs` is used: it gets the confidence, released sentences, the owning instance
  *   and a version counter, and `expires_at` stays NULL until a job finishes, so unfinished jobs are
  *   never swept (the reference defaulted it to now() + 1 hour for every row).
@@ -54,6 +55,8 @@ const initialSchema = Effect.gen(function*() {
 
   yield* sql`CREATE TABLE IF NOT EXISTS routing_decisions (
     id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- write order, to break ties between rows of the same millisecond
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
     session_id TEXT NOT NULL,
     from_agent TEXT NOT NULL,
     to_agent TEXT NOT NULL,
@@ -67,6 +70,8 @@ const initialSchema = Effect.gen(function*() {
 
   yield* sql`CREATE TABLE IF NOT EXISTS escalation_events (
     id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- write order, to break ties between rows of the same millisecond
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
     session_id TEXT NOT NULL,
     version session_version NOT NULL,
     trigger TEXT NOT NULL,
@@ -83,10 +88,12 @@ const initialSchema = Effect.gen(function*() {
 
   yield* sql`CREATE TABLE IF NOT EXISTS guardrail_events (
     id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- write order, to break ties between rows of the same millisecond
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
     session_id TEXT NOT NULL,
     sentence_index INTEGER,
     action TEXT NOT NULL,
-    original_text TEXT NOT NULL,
+    original_text TEXT,
     rewritten_text TEXT,
     categories_flagged TEXT[] NOT NULL DEFAULT '{}',
     category_scores JSONB NOT NULL DEFAULT '{}',

@@ -4,7 +4,6 @@ import {
   type AuditEntry,
   LearningSession,
   NewEscalation,
-  SessionReport,
   Store,
   StoreError,
   StoredEscalation,
@@ -12,6 +11,7 @@ import {
   StoredRouting,
   StoredTurn
 } from "../../services/Store.ts"
+import { SessionReport } from "../../services/Sessions.ts"
 import { Subject } from "../../services/Specialists.ts"
 import { EpochMillisFromDate, isTransient, isUuid } from "./rows.ts"
 
@@ -29,7 +29,6 @@ const SessionRow = Schema.Struct({
   startedAt: EpochMillisFromDate,
   endedAt: Schema.NullOr(EpochMillisFromDate)
 })
-const LatencySummary = SessionReport.fields.latency_ms.fields.classify
 const ReportCounts = Schema.Struct({
   turns: Schema.Number,
   subjects: Schema.Array(Subject),
@@ -122,7 +121,7 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       execute: (sessionId) => sql`
         SELECT from_agent AS "fromAgent", to_agent AS "toAgent", confidence, latency_ms AS "latencyMs",
                transcript_excerpt AS "excerpt", fallback, created_at AS "at"
-        FROM routing_decisions WHERE session_id = ${sessionId} ORDER BY created_at, id`
+        FROM routing_decisions WHERE session_id = ${sessionId} ORDER BY created_at, seq`
     })
     const guardrailEvents = SqlSchema.findAll({
       Request: Schema.String,
@@ -130,7 +129,7 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       execute: (sessionId) => sql`
         SELECT sentence_index AS "sentenceIndex", action, original_text AS "original", rewritten_text AS "replacement",
                categories_flagged AS "categories", category_scores AS "scores", flagged, confidence, created_at AS "at"
-        FROM guardrail_events WHERE session_id = ${sessionId} ORDER BY created_at, id`
+        FROM guardrail_events WHERE session_id = ${sessionId} ORDER BY created_at, seq`
     })
     const session = SqlSchema.findOneOption({
       Request: Schema.String,
@@ -179,7 +178,7 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       execute: ({ sessionId, since }) => sql`
         SELECT ${sql.unsafe(escalationColumns)} FROM escalation_events
         WHERE session_id = ${sessionId} AND acknowledged_at IS NULL AND created_at >= ${new Date(since)}
-        ORDER BY created_at, id`
+        ORDER BY created_at, seq`
     })
 
     const buildReport = (sessionId: string, at: number) =>

@@ -1,0 +1,48 @@
+import { Config, Effect, Layer } from "effect"
+import type { Escalation } from "../../services/Escalation.ts"
+import type { JobStore } from "../../services/JobStore.ts"
+import type { Sessions } from "../../services/Sessions.ts"
+import type { AuditLog, SessionVersion, Store } from "../../services/Store.ts"
+import { type AuditLogOptions, auditLog } from "./auditLog.ts"
+import { type Database, databaseFromConfig, type DatabaseError } from "./database.ts"
+import { escalationSql } from "./escalation.ts"
+import { jobStoreSql } from "./jobStore.ts"
+import { sessionsSql } from "./sessions.ts"
+import { storeSql } from "./store.ts"
+
+export type Persistence = Store | AuditLog | JobStore | Escalation | Sessions
+
+export interface PersistenceOptions {
+  /** names this instance for job recovery after a restart (see `jobStoreSql`) */
+  readonly instanceId: string
+  /** the front door whose sessions and escalations these are */
+  readonly version: SessionVersion
+  readonly auditLog?: Partial<AuditLogOptions>
+}
+
+/** Every persistent service of the tutor over one database (`Store` and `AuditLog` are exposed too). */
+export const sqlPersistence = <E>(
+  database: Layer.Layer<Database, E>,
+  options: PersistenceOptions
+): Layer.Layer<Persistence, E> =>
+  Layer.mergeAll(
+    jobStoreSql({ instanceId: options.instanceId }),
+    escalationSql({ version: options.version }),
+    sessionsSql({ version: options.version })
+  ).pipe(
+    Layer.provideMerge(auditLog(options.auditLog)),
+    Layer.provideMerge(storeSql),
+    Layer.provide(database)
+  )
+
+/**
+ * `DATABASE_URL` → PostgreSQL, else embedded PGlite under `TUTOR_DATA_DIR` (default `./data`);
+ * `TUTOR_INSTANCE_ID` (default `default`) names this instance for job recovery.
+ */
+export const sqlPersistenceFromConfig = (
+  version: SessionVersion
+): Layer.Layer<Persistence, DatabaseError | Config.ConfigError> =>
+  Layer.unwrap(Effect.map(
+    Config.String("TUTOR_INSTANCE_ID").pipe(Config.withDefault("default")),
+    (instanceId) => sqlPersistence(databaseFromConfig, { instanceId, version })
+  ))
