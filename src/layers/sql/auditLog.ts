@@ -117,6 +117,7 @@ export const auditLog = (options: Partial<AuditLogOptions> = {}): Layer.Layer<Au
       )
 
       return AuditLog.of({
+        // no span per entry: this runs for every transcript line and sentence verdict on the request path
         record: (entry) =>
           Effect.gen(function*() {
             if (yield* Queue.offer(queue, entry)) {
