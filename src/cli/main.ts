@@ -1,5 +1,5 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect, Layer, Logger, Option, Schema, Stream } from "effect"
+import { Cause, Console, Effect, Layer, Logger, Option, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { writeFile } from "node:fs/promises"
 import { text as readAll } from "node:stream/consumers"
@@ -120,6 +120,8 @@ const tutor = Command.make("tutor").pipe(
 tutor.pipe(
   Command.run({ version: "0.1.0" }),
   Effect.provide(Layer.mergeAll(NodeServices.layer, TutorProvidersLive)),
+  // stdout carries answers and JSON lines only; every diagnostic, start-up errors included, goes to stderr
+  Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))),
   Effect.provideService(Logger.LogToStderr, true),
-  NodeRuntime.runMain
+  (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
 )

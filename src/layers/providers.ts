@@ -1,24 +1,179 @@
-import { Effect, Layer } from "effect"
-import type { Guardrail } from "../services/Guardrail.ts"
+import { Config, Context, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Guardrail } from "../services/Guardrail.ts"
 import type { Realtime } from "../services/Realtime.ts"
-import type { Specialists } from "../services/Specialists.ts"
-import type { Speech } from "../services/Speech.ts"
+import { type AnswerSubject, Specialists } from "../services/Specialists.ts"
+import { Speech } from "../services/Speech.ts"
+import { GuardrailLive, RealtimeLive, SpecialistsLive, SpeechLive } from "./live/index.ts"
+import { liveConfig } from "./live/config.ts"
+import { GuardrailLocal } from "./local/GuardrailLocal.ts"
 import { RealtimeUnavailable } from "./local/realtime.ts"
-import { testGuardrail } from "./test/guardrail.ts"
-import { testSpecialists } from "./test/specialists.ts"
-import { testSpeech } from "./test/speech.ts"
+import { SpecialistsLocal } from "./local/SpecialistsLocal.ts"
+import { SpeechLocal } from "./local/SpeechLocal.ts"
 
 export type TutorProviders = Guardrail | Specialists | Speech | Realtime
 
+export const ProviderMode = Schema.Literals(["auto", "live", "local"])
+export type ProviderMode = typeof ProviderMode.Type
+
+export const CAPABILITIES = ["moderation", "classifier", "math", "history", "english", "speech", "realtime"] as const
+export type Capability = typeof CAPABILITIES[number]
+
+/** The key each capability's live provider needs (SPEC §7). */
+const KEY_OF: Readonly<Record<Capability, "OPENAI_API_KEY" | "ANTHROPIC_API_KEY">> = {
+  moderation: "OPENAI_API_KEY",
+  classifier: "ANTHROPIC_API_KEY",
+  math: "ANTHROPIC_API_KEY",
+  history: "OPENAI_API_KEY",
+  english: "OPENAI_API_KEY",
+  speech: "OPENAI_API_KEY",
+  realtime: "OPENAI_API_KEY"
+}
+
+export interface ProviderChoice {
+  readonly capability: Capability
+  readonly provider: "live" | "local"
+  /** model id (live) or engine (local), for the start-up table */
+  readonly model: string
+}
+export type ProviderPlan = Readonly<Record<Capability, ProviderChoice>>
+
+export class MissingProviderKeys extends Schema.TaggedError<MissingProviderKeys>()("MissingProviderKeys", {
+  variables: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `TUTOR_PROVIDERS=live needs ${this.variables.join(" and ")} to be set`
+  }
+}
+
+const LOCAL_ENGINE: Readonly<Record<Capability, string>> = {
+  moderation: "lexicon",
+  classifier: "lexical scoring",
+  math: "solver",
+  history: "knowledge base",
+  english: "knowledge base + grammar helper",
+  speech: "eSpeak NG (WASM)",
+  realtime: "not available: typed questions + backend audio"
+}
+
 /**
- * The model providers the tutor runs on, chosen from the environment.
- * TEMPORARY until provider selection lands: deterministic test providers with a loud warning.
+ * Decides, per capability, live when its key is set and local otherwise; `live` demands every key
+ * and `local` ignores them.
  */
-export const TutorProvidersLive: Layer.Layer<TutorProviders> = Layer.mergeAll(
-  testGuardrail(),
-  testSpecialists(),
-  testSpeech(),
-  RealtimeUnavailable
-).pipe(
-  Layer.tap(() => Effect.logWarning("NO REAL PROVIDERS: the tutor is running on deterministic TEST providers"))
+export const planProviders = (
+  mode: ProviderMode,
+  keys: { readonly OPENAI_API_KEY: boolean; readonly ANTHROPIC_API_KEY: boolean },
+  liveModels: Readonly<Record<Capability, string>>
+): Effect.Effect<ProviderPlan, MissingProviderKeys> => {
+  if (mode === "live") {
+    const missing = [...new Set(CAPABILITIES.map((capability) => KEY_OF[capability]))].filter((key) => !keys[key])
+    if (missing.length > 0) return Effect.fail(new MissingProviderKeys({ variables: missing }))
+  }
+  const choose = (capability: Capability): ProviderChoice =>
+    mode !== "local" && keys[KEY_OF[capability]]
+      ? { capability, provider: "live", model: liveModels[capability] }
+      : { capability, provider: "local", model: LOCAL_ENGINE[capability] }
+  return Effect.succeed(
+    Object.fromEntries(CAPABILITIES.map((capability) => [capability, choose(capability)])) as Record<Capability, ProviderChoice>
+  )
+}
+
+export const formatPlan = (plan: ProviderPlan): string => {
+  const width = Math.max(...CAPABILITIES.map((capability) => capability.length))
+  return CAPABILITIES.map((capability) => {
+    const choice = plan[capability]
+    return `  ${capability.padEnd(width)} → ${choice.provider} (${choice.model})`
+  }).join("\n")
+}
+
+/**
+ * Live moderation that, when the provider fails, asks the local lexicon before giving up: only
+ * when both cannot decide is the sentence withheld (the tutor fails closed on the error).
+ */
+export const withLocalModerationFallback = (live: Guardrail["Service"], local: Guardrail["Service"]) =>
+  Guardrail.of({
+    moderate: (text) =>
+      live.moderate(text).pipe(
+        Effect.catchTag("ProviderError", (error) =>
+          Effect.logWarning("live moderation failed; using the local lexicon", error.message).pipe(
+            Effect.andThen(local.moderate(text))
+          ))
+      ),
+    rewrite: live.rewrite
+  })
+
+const serviceOf = <I, S, E>(key: Context.Key<I, S>, layer: Layer.Layer<I, E>) =>
+  Effect.map(Layer.build(layer), (context) => Context.get(context, key))
+
+/** Without the optional eSpeak package, local speech answers every call with `unavailable`: text still works. */
+const SpeechLocalOrSilent = SpeechLocal.pipe(
+  Layer.catchTag("ProviderError", (error) =>
+    Layer.effect(
+      Speech,
+      Effect.as(
+        Effect.logWarning("local speech unavailable; answers will be text only", error.message),
+        Speech.of({ synthesize: () => Stream.fail(error) })
+      )
+    ))
+)
+
+const ANSWER_SUBJECTS: ReadonlyArray<AnswerSubject> = ["math", "history", "english"]
+
+const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Config.ConfigError> => {
+  const isLive = (capability: Capability) => plan[capability].provider === "live"
+
+  const guardrail = Layer.effect(
+    Guardrail,
+    Effect.gen(function*() {
+      const local = yield* serviceOf(Guardrail, GuardrailLocal)
+      if (!isLive("moderation")) return local
+      return withLocalModerationFallback(yield* serviceOf(Guardrail, GuardrailLive), local)
+    })
+  )
+
+  const specialists = Layer.effect(
+    Specialists,
+    Effect.gen(function*() {
+      const byProvider = {
+        live: yield* serviceOf(Specialists, SpecialistsLive),
+        local: yield* serviceOf(Specialists, SpecialistsLocal)
+      }
+      const answerers = Object.fromEntries(
+        ANSWER_SUBJECTS.map((subject) => [subject, byProvider[plan[subject].provider]])
+      ) as Record<AnswerSubject, Specialists["Service"]>
+      return Specialists.of({
+        classify: byProvider[plan.classifier.provider].classify,
+        answer: (subject, question, history) => answerers[subject].answer(subject, question, history)
+      })
+    })
+  )
+
+  return Layer.mergeAll(
+    guardrail,
+    specialists,
+    isLive("speech") ? SpeechLive : SpeechLocalOrSilent,
+    isLive("realtime") ? RealtimeLive : RealtimeUnavailable
+  )
+}
+
+/** The providers the tutor runs on, chosen from the environment and logged as one table at start-up. */
+export const TutorProvidersLive: Layer.Layer<TutorProviders, MissingProviderKeys | Config.ConfigError> = Layer.unwrap(
+  Effect.gen(function*() {
+    const mode = yield* Config.schema(ProviderMode, "TUTOR_PROVIDERS").pipe(Config.withDefault("auto" as const))
+    const config = yield* liveConfig
+    const plan = yield* planProviders(
+      mode,
+      { OPENAI_API_KEY: Option.isSome(config.openAiApiKey), ANTHROPIC_API_KEY: Option.isSome(config.anthropicApiKey) },
+      {
+        moderation: `${config.models.moderation}, rewrite ${config.models.rewrite}`,
+        classifier: config.models.classifier,
+        math: config.models.math,
+        history: config.models.history,
+        english: config.models.english,
+        speech: config.models.tts,
+        realtime: config.models.realtime
+      }
+    )
+    yield* Effect.logInfo(`providers (TUTOR_PROVIDERS=${mode}):\n${formatPlan(plan)}`)
+    return providersFromPlan(plan)
+  })
 )

@@ -1,0 +1,100 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { testGuardrail } from "../../src/layers/test/guardrail.ts"
+import { GuardrailLocal } from "../../src/layers/local/GuardrailLocal.ts"
+import {
+  CAPABILITIES,
+  formatPlan,
+  planProviders,
+  withLocalModerationFallback
+} from "../../src/layers/providers.ts"
+import { Guardrail } from "../../src/services/Guardrail.ts"
+
+const models = Object.fromEntries(CAPABILITIES.map((capability) => [capability, `${capability}-model`])) as Record<
+  (typeof CAPABILITIES)[number],
+  string
+>
+
+describe("provider selection", () => {
+  it.effect("auto: live where the capability's key is set, local elsewhere", () =>
+    Effect.gen(function*() {
+      const plan = yield* planProviders("auto", { OPENAI_API_KEY: true, ANTHROPIC_API_KEY: false }, models)
+      expect(CAPABILITIES.map((capability) => [capability, plan[capability].provider])).toEqual([
+        ["moderation", "live"],
+        ["classifier", "local"],
+        ["math", "local"],
+        ["history", "live"],
+        ["english", "live"],
+        ["speech", "live"],
+        ["realtime", "live"]
+      ])
+      expect(plan.history.model).toBe("history-model")
+      expect(plan.math.model).toBe("solver")
+    }))
+
+  it.effect("auto with no keys is all local; local ignores keys", () =>
+    Effect.gen(function*() {
+      const none = yield* planProviders("auto", { OPENAI_API_KEY: false, ANTHROPIC_API_KEY: false }, models)
+      const forced = yield* planProviders("local", { OPENAI_API_KEY: true, ANTHROPIC_API_KEY: true }, models)
+      for (const plan of [none, forced]) {
+        expect(CAPABILITIES.every((capability) => plan[capability].provider === "local")).toBe(true)
+      }
+    }))
+
+  it.effect("live with a missing key fails and names the variable", () =>
+    Effect.gen(function*() {
+      const error = yield* planProviders("live", { OPENAI_API_KEY: true, ANTHROPIC_API_KEY: false }, models).pipe(Effect.flip)
+      expect(error.variables).toEqual(["ANTHROPIC_API_KEY"])
+      expect(error.message).toContain("ANTHROPIC_API_KEY")
+    }))
+
+  it.effect("the start-up table has one line per capability: capability → provider (model)", () =>
+    Effect.gen(function*() {
+      const plan = yield* planProviders("auto", { OPENAI_API_KEY: false, ANTHROPIC_API_KEY: true }, models)
+      const lines = formatPlan(plan).split("\n")
+      expect(lines).toHaveLength(CAPABILITIES.length)
+      expect(lines[1]).toMatch(/^\s*classifier\s+→ live \(classifier-model\)$/)
+      expect(lines[0]).toMatch(/^\s*moderation\s+→ local \(lexicon\)$/)
+    }))
+})
+
+const guardrailService = Effect.gen(function*() {
+  return yield* Guardrail
+})
+
+describe("live moderation falls back to the local lexicon", () => {
+  const withFallback = (live: Layer.Layer<Guardrail>) =>
+    Layer.effect(
+      Guardrail,
+      Effect.gen(function*() {
+        const primary = yield* Effect.provide(guardrailService, live)
+        const local = yield* Effect.provide(guardrailService, GuardrailLocal)
+        return withLocalModerationFallback(primary, local)
+      })
+    )
+  const liveDown = withFallback(testGuardrail({ failModeration: () => true }))
+
+  it.effect("an outage of live moderation is decided by the lexicon", () =>
+    Effect.gen(function*() {
+      const guardrail = yield* Guardrail
+      const unsafe = yield* guardrail.moderate("I am going to kill you")
+      assert.isTrue(unsafe.flagged)
+      expect(unsafe.source).toMatch(/^local/)
+      const safe = yield* guardrail.moderate("Kill the process and restart it.")
+      assert.isFalse(safe.flagged)
+    }).pipe(Effect.provide(liveDown)))
+
+  it.effect("when the lexicon cannot decide either, moderation fails (the tutor withholds the sentence)", () =>
+    Effect.gen(function*() {
+      const guardrail = yield* Guardrail
+      const error = yield* guardrail.moderate("They were shot.").pipe(Effect.flip)
+      expect(error.reason).toBe("inconclusive")
+    }).pipe(Effect.provide(liveDown)))
+
+  it.effect("while live moderation works, it decides", () =>
+    Effect.gen(function*() {
+      const guardrail = yield* Guardrail
+      const verdict = yield* guardrail.moderate("Perfectly normal sentence.")
+      expect(verdict.source).toBe("test")
+    }).pipe(Effect.provide(withFallback(testGuardrail()))))
+})
