@@ -1,9 +1,9 @@
 import { type llm, type stt, type tts, type VAD, voice } from "@livekit/agents"
 import type { Room } from "@livekit/rtc-node"
-import { Effect, Layer } from "effect"
+import { type Config, Effect, Layer } from "effect"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
-import { TutorProvidersLive } from "../layers/providers.ts"
+import { type MissingProviderKeys, TutorProvidersLive } from "../layers/providers.ts"
 import type { AgentRuntime, TutorUserData } from "./agents.ts"
 import type { LiveKitConfig } from "./config.ts"
 import { EnglishDispatchLive, roomChannelOf } from "./room.ts"
@@ -14,7 +14,9 @@ import { type AgentServices, publishStep, recordLine } from "./turns.ts"
  * The services of one room's agent: the platform's providers and records, the room's data
  * channel, English dispatch and teacher tokens over the LiveKit project.
  */
-export const agentLayer = (room: Room): Layer.Layer<AgentServices, never, LiveKitConfig> =>
+export const agentLayer = (
+  room: Room
+): Layer.Layer<AgentServices, Config.ConfigError | MissingProviderKeys, LiveKitConfig> =>
   Layer.mergeAll(
     TutorProvidersLive,
     escalationMemory(),
