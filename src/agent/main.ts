@@ -40,7 +40,10 @@ const openAiSettings = Effect.gen(function*() {
 /** One runtime per room for the shared programs, disposed with the job. */
 const roomRuntime = async (ctx: JobContext): Promise<AgentRuntime> => {
   const settings = await Effect.runPromise(readLiveKitSettings)
-  const runtime = ManagedRuntime.make(agentLayer(ctx.room).pipe(Layer.provide(Layer.succeed(LiveKitConfig, settings))))
+  // a provider misconfiguration is fatal for the room: it dies loudly instead of speaking half-configured
+  const runtime = ManagedRuntime.make(
+    agentLayer(ctx.room).pipe(Layer.provide(Layer.succeed(LiveKitConfig, settings)), Layer.orDie)
+  )
   ctx.addShutdownCallback(() => runtime.dispose())
   return runtime
 }
