@@ -99,7 +99,7 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
     }
   }
 
-  yield* answerTurn({ sessionId, studentText, history }).pipe(
+  yield* answerTurn({ sessionId, studentText, history, version: "b" }).pipe(
     Stream.runForEach(handle),
     // a job cut short (shutdown, cancellation) must not stay `processing` for its waiters
     Effect.onInterrupt(() => markError("Job interrupted"))
