@@ -3,6 +3,7 @@ import { Guardrail } from "../services/Guardrail.ts"
 import type { Realtime } from "../services/Realtime.ts"
 import { type AnswerSubject, Specialists } from "../services/Specialists.ts"
 import { Speech } from "../services/Speech.ts"
+import { DEFAULT_PRICES, PriceTable, Prices } from "../services/Usage.ts"
 import { GuardrailLive, RealtimeLive, SpecialistsLive, SpeechLive } from "./live/index.ts"
 import { liveConfig } from "./live/config.ts"
 import { GuardrailLocal } from "./local/GuardrailLocal.ts"
@@ -155,6 +156,15 @@ const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Conf
   )
 }
 
+/** The price table for cost estimates: TUTOR_PRICES (JSON, USD per million tokens by model prefix) over the defaults. */
+export const PricesFromConfig = Layer.effect(
+  Prices,
+  Effect.map(
+    Config.option(Config.schema(Schema.fromJsonString(PriceTable), "TUTOR_PRICES")),
+    (overrides) => ({ ...DEFAULT_PRICES, ...Option.getOrElse(overrides, () => ({})) })
+  )
+)
+
 /** The providers the tutor runs on, chosen from the environment and logged as one table at start-up. */
 export const TutorProvidersLive: Layer.Layer<TutorProviders, MissingProviderKeys | Config.ConfigError> = Layer.unwrap(
   Effect.gen(function*() {
@@ -174,6 +184,6 @@ export const TutorProvidersLive: Layer.Layer<TutorProviders, MissingProviderKeys
       }
     )
     yield* Effect.logInfo(`providers (TUTOR_PROVIDERS=${mode}):\n${formatPlan(plan)}`)
-    return providersFromPlan(plan)
+    return Layer.merge(providersFromPlan(plan), PricesFromConfig)
   })
 )

@@ -1,6 +1,7 @@
 import { Clock, Effect, Schema, Stream } from "effect"
 import { Guardrail } from "../services/Guardrail.ts"
 import { Speech } from "../services/Speech.ts"
+import { Prices, summarizeUsage, type TokenUsage, UsageMeter } from "../services/Usage.ts"
 import {
   type AnswerSubject,
   type Classification,
@@ -97,6 +98,7 @@ interface Tally {
   readonly raw: Array<string>
   readonly spoken: Array<string>
   flagged: number
+  readonly tokens: Array<TokenUsage>
 }
 
 const elapsed = (tally: Tally) => Effect.map(Clock.currentTimeMillis, (now) => now - tally.started)
@@ -145,7 +147,11 @@ const release = (text: string, tally: Tally, voice: string | undefined) =>
 const done = (tally: Tally, outcome: TurnOutcome, subject: Subject) =>
   Stream.fromEffect(Effect.gen(function*() {
     const totalMs = yield* elapsed(tally)
+    const usage = summarizeUsage(tally.tokens, yield* Prices)
     yield* Effect.annotateCurrentSpan({
+      "tutor.input_tokens": usage.inputTokens,
+      "tutor.output_tokens": usage.outputTokens,
+      "tutor.estimated_cost_usd": usage.estimatedCostUsd ?? -1,
       "tutor.outcome": outcome,
       "tutor.flagged_count": tally.flagged,
       "tutor.sentences": tally.spoken.length,
@@ -166,7 +172,8 @@ const done = (tally: Tally, outcome: TurnOutcome, subject: Subject) =>
         firstSentenceMs: tally.firstSentenceMs,
         firstAudioMs: tally.firstAudioMs,
         totalMs
-      }
+      },
+      usage
     }
     return event
   }))
@@ -259,8 +266,10 @@ export const answerTurn = (
       firstAudioMs: null,
       raw: [],
       spoken: [],
-      flagged: 0
+      flagged: 0,
+      tokens: []
     }
+    const meter = { record: (usage: TokenUsage) => tally.tokens.push(usage) }
     const voice = options.voice
     const recent = request.history.slice(-RECENT_TURNS)
 
@@ -278,7 +287,7 @@ export const answerTurn = (
       }).pipe(Stream.concat(fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, { trigger: "flagged_input", reason })))
     }
 
-    const routed = yield* classifyTurn(request.studentText, recent)
+    const routed = yield* classifyTurn(request.studentText, recent).pipe(Effect.provideService(UsageMeter, meter))
     tally.classifyMs = yield* elapsed(tally)
     yield* Effect.annotateCurrentSpan({
       "tutor.subject": routed.subject,
@@ -305,7 +314,7 @@ export const answerTurn = (
       ? fixedAnswer(tally, routed.subject, "clarify", CLARIFY_SENTENCE, voice)
       : specialistAnswer(tally, routed.subject, request, recent, voice)
 
-    return Stream.concat(classified, answer)
+    return Stream.concat(classified, answer).pipe(Stream.provideService(UsageMeter, meter))
   })).pipe(
     Stream.catchTag("StageFailed", (failure) =>
       Stream.succeed<TurnEvent>({ type: "failed", stage: failure.stage, message: failure.message })),

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { Confidence, Subject } from "../services/Specialists.ts"
+import { UsageSummary } from "../services/Usage.ts"
 
 /** What became of one sentence on its way through the guardrail. */
 export const GuardrailAction = Schema.Literals(["passed", "rewritten", "apology", "withheld"])
@@ -82,7 +83,9 @@ export const TurnDone = Schema.Struct({
   rawText: Schema.String,
   sentenceCount: Schema.Number,
   flaggedCount: Schema.Number,
-  latency: TurnLatency
+  latency: TurnLatency,
+  /** tokens of every model call the turn made, and what they cost by the price table */
+  usage: UsageSummary
 })
 
 export const TurnFailed = Schema.Struct({

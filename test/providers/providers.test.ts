@@ -1,14 +1,16 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import { testGuardrail } from "../../src/layers/test/guardrail.ts"
 import { GuardrailLocal } from "../../src/layers/local/GuardrailLocal.ts"
 import {
   CAPABILITIES,
   formatPlan,
   planProviders,
+  PricesFromConfig,
   withLocalModerationFallback
 } from "../../src/layers/providers.ts"
 import { Guardrail } from "../../src/services/Guardrail.ts"
+import { Prices } from "../../src/services/Usage.ts"
 
 const models = Object.fromEntries(CAPABILITIES.map((capability) => [capability, `${capability}-model`])) as Record<
   (typeof CAPABILITIES)[number],
@@ -97,4 +99,19 @@ describe("live moderation falls back to the local lexicon", () => {
       const verdict = yield* guardrail.moderate("Perfectly normal sentence.")
       expect(verdict.source).toBe("test")
     }).pipe(Effect.provide(withFallback(testGuardrail()))))
+})
+
+describe("price table", () => {
+  it.effect("TUTOR_PRICES overrides and extends the default prices", () =>
+    Effect.gen(function*() {
+      const prices = yield* Prices
+      expect(prices["gpt-4o"]).toEqual({ input: 2, output: 8 })
+      expect(prices["my-local-llama"]).toEqual({ input: 0, output: 0 })
+      expect(prices["claude-sonnet-4-6"]).toEqual({ input: 3, output: 15 })
+    }).pipe(
+      Effect.provide(PricesFromConfig),
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({
+        TUTOR_PRICES: JSON.stringify({ "gpt-4o": { input: 2, output: 8 }, "my-local-llama": { input: 0, output: 0 } })
+      })))
+    ))
 })

@@ -282,7 +282,19 @@ const openAiChatFrames = (id: string, model: string, deltas: ReadonlyArray<strin
     contentType: "text/event-stream",
     preamble: [chunk({ role: "assistant", content: "" }, null)],
     content: deltas.map((content) => chunk({ content }, null)),
-    epilogue: [chunk({}, "stop"), "data: [DONE]\n\n"],
+    epilogue: [
+      chunk({}, "stop"),
+      // what the API sends last when the request asks for stream_options.include_usage
+      sse({
+        id,
+        object: "chat.completion.chunk",
+        created: nowSeconds(),
+        model,
+        choices: [],
+        usage: { prompt_tokens: 12, completion_tokens: deltas.length, total_tokens: 12 + deltas.length }
+      }),
+      "data: [DONE]\n\n"
+    ],
     unexpected: sse({ unexpected: true }),
     garbage: "data: {\"choices\": [oops\n\n"
   }

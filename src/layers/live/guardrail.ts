@@ -2,7 +2,8 @@ import { Effect, Layer, Schema } from "effect"
 import { Guardrail, type ModerationResult } from "../../services/Guardrail.ts"
 import { OpenAiClient } from "./clients.ts"
 import { LiveConfig } from "./config.ts"
-import { ChatCompletion, completionText } from "./wire.ts"
+import { recordTokens } from "./provider.ts"
+import { ChatCompletion, chatUsage, completionText } from "./wire.ts"
 
 const ModerationResponse = Schema.Struct({
   results: Schema.NonEmptyArray(Schema.Struct({
@@ -63,7 +64,9 @@ const make = Effect.gen(function*() {
           ]
         }, options)
     )
-    const rewritten = completionText(yield* openai.decode(operation, ChatCompletion)(response))
+    const completion = yield* openai.decode(operation, ChatCompletion)(response)
+    yield* recordTokens(models.rewrite, chatUsage(completion.usage))
+    const rewritten = completionText(completion)
     // an empty rewrite must not silently become the flagged original (the reference's bug)
     if (rewritten.length === 0) return yield* openai.fail(operation, "invalid_response", "the rewrite came back empty")
     return rewritten

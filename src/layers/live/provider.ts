@@ -1,6 +1,7 @@
 import { Duration, Effect, Option, Ref, Schema, type Scope, Stream } from "effect"
 import { ProviderError, type ProviderFailureReason } from "../../services/ProviderError.ts"
-import type { TextEvent } from "./wire.ts"
+import { UsageMeter } from "../../services/Usage.ts"
+import type { ReportedTokens, TextEvent } from "./wire.ts"
 
 /** Per-request options both SDKs accept. */
 export interface SdkRequestOptions {
@@ -150,18 +151,39 @@ export const makeProviderClient = <Client>(options: {
   }
 }
 
+/** Reports a call's tokens to the turn that made it (see `UsageMeter`). */
+export const recordTokens = (model: string, tokens: ReportedTokens | undefined) =>
+  tokens === undefined || (tokens.inputTokens === undefined && tokens.outputTokens === undefined)
+    ? Effect.void
+    : Effect.gen(function*() {
+      const meter = yield* UsageMeter
+      meter.record({ model, inputTokens: tokens.inputTokens ?? 0, outputTokens: tokens.outputTokens ?? 0 })
+    })
+
 /**
  * The non-empty text deltas of a streamed answer. A stream that ends without its final event was
- * cut short, even when the connection closed cleanly.
+ * cut short, even when the connection closed cleanly. Token counts seen on the way are reported
+ * once when the stream ends, however it ends: a cut answer was still paid for.
  */
 export const completedText = (
   events: Stream.Stream<TextEvent, ProviderError>,
-  cutShort: ProviderError
+  cutShort: ProviderError,
+  model: string
 ): Stream.Stream<string, ProviderError> =>
-  Stream.unwrap(Effect.map(Ref.make(false), (finished) =>
-    events.pipe(
-      Stream.tap((event) => (event.final ? Ref.set(finished, true) : Effect.void)),
+  Stream.unwrap(Effect.sync(() => {
+    let finished = false
+    // providers report input and output in different events, output cumulatively: the latest count wins
+    let reported: ReportedTokens = {}
+    return events.pipe(
+      Stream.tap((event) =>
+        Effect.sync(() => {
+          if (event.final) finished = true
+          if (event.tokens !== undefined) reported = { ...reported, ...event.tokens }
+        })
+      ),
       Stream.map((event) => event.text),
       Stream.filter((text) => text.length > 0),
-      Stream.onEnd(Effect.flatMap(Ref.get(finished), (done) => (done ? Effect.void : Effect.fail(cutShort))))
-    )))
+      Stream.onEnd(Effect.suspend(() => (finished ? Effect.void : Effect.fail(cutShort)))),
+      Stream.ensuring(Effect.suspend(() => recordTokens(model, reported)))
+    )
+  }))

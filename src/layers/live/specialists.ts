@@ -3,8 +3,9 @@ import { type AnswerSubject, type ConversationTurn, Specialists } from "../../se
 import { parseSubjectLabel } from "./classifierLabel.ts"
 import { AnthropicClient, OpenAiClient } from "./clients.ts"
 import { LiveConfig } from "./config.ts"
-import { completedText } from "./provider.ts"
+import { completedText, recordTokens } from "./provider.ts"
 import {
+  anthropicUsage,
   AnthropicMessage,
   anthropicEvent,
   AnthropicStreamEvent,
@@ -85,7 +86,9 @@ const make = Effect.gen(function*() {
         }, options),
       config.classifierTimeoutMs
     )
-    const raw = messageText(yield* anthropic.decode(operation, AnthropicMessage)(response))
+    const message = yield* anthropic.decode(operation, AnthropicMessage)(response)
+    yield* recordTokens(models.classifier, anthropicUsage(message.usage))
+    const raw = messageText(message)
     const label = parseSubjectLabel(raw)
     if (Option.isNone(label)) {
       return yield* anthropic.fail(operation, "invalid_response", `no subject in the classifier's answer ${JSON.stringify(raw.slice(0, 80))}`)
@@ -111,7 +114,8 @@ const make = Effect.gen(function*() {
       const decode = anthropic.decode(operation, AnthropicStreamEvent)
       return completedText(
         anthropic.events(operation, events).pipe(Stream.mapEffect((event) => Effect.map(decode(event), anthropicEvent))),
-        anthropic.fail(operation, "stream_cut", "the answer ended before message_stop")
+        anthropic.fail(operation, "stream_cut", "the answer ended before message_stop"),
+        models.math
       )
     }))
   }
@@ -119,20 +123,23 @@ const make = Effect.gen(function*() {
   const answerChat = (subject: "history" | "english", question: string, history: ReadonlyArray<ConversationTurn>) => {
     const operation = "Specialists.answer"
     return Stream.unwrap(Effect.gen(function*() {
+      const model = subject === "history" ? models.history : models.english
       const chunks = yield* openai.open(
         operation,
         (client, options) =>
           client.chat.completions.create({
-            model: subject === "history" ? models.history : models.english,
+            model,
             max_tokens: 1024,
             messages: [{ role: "system", content: SPECIALIST_SYSTEM_PROMPTS[subject] }, ...conversation(history, question)],
-            stream: true
+            stream: true,
+            stream_options: { include_usage: true }
           }, options)
       )
       const decode = openai.decode(operation, ChatCompletionChunk)
       return completedText(
         openai.events(operation, chunks).pipe(Stream.mapEffect((chunk) => Effect.map(decode(chunk), chatChunkEvent))),
-        openai.fail(operation, "stream_cut", "the answer ended without a finish_reason")
+        openai.fail(operation, "stream_cut", "the answer ended without a finish_reason"),
+        model
       )
     }))
   }
