@@ -1,4 +1,4 @@
-import { Duration, Effect, Option, Ref, Schema, type Scope, Stream } from "effect"
+import { Duration, Effect, Option, Schema, type Scope, Stream } from "effect"
 import { ProviderError, type ProviderFailureReason } from "../../services/ProviderError.ts"
 import { UsageMeter } from "../../services/Usage.ts"
 import type { ReportedTokens, TextEvent } from "./wire.ts"
