@@ -3,6 +3,7 @@ import { Cause, Console, Effect, Layer, Logger, Option, Schema, Stream } from "e
 import { Argument, Command, Flag } from "effect/cli"
 import { writeFile } from "node:fs/promises"
 import { text as readAll } from "node:stream/consumers"
+import { TracingLive } from "../layers/observability.ts"
 import { TutorProvidersLive } from "../layers/providers.ts"
 import { DEFAULT_VOICE } from "../services/Speech.ts"
 import { answerTurn, classifyTurn } from "../tutor/answerTurn.ts"
@@ -119,7 +120,7 @@ const tutor = Command.make("tutor").pipe(
 
 tutor.pipe(
   Command.run({ version: "0.1.0" }),
-  Effect.provide(Layer.mergeAll(NodeServices.layer, TutorProvidersLive)),
+  Effect.provide(Layer.mergeAll(NodeServices.layer, TutorProvidersLive, TracingLive)),
   // stdout carries answers and JSON lines only; every diagnostic, start-up errors included, goes to stderr
   Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))),
   Effect.provideService(Logger.LogToStderr, true),
