@@ -29,6 +29,28 @@ export const Job = Schema.Struct({
 })
 export type Job = typeof Job.Type
 
+/** A job as dispatched: pending, nothing known yet but the question. */
+export const newJob = (
+  input: { readonly sessionId: string; readonly studentText: string },
+  id: string,
+  dispatchedAt: number
+): Job => ({
+  id,
+  sessionId: input.sessionId,
+  status: "pending",
+  studentText: input.studentText,
+  subject: null,
+  confidence: null,
+  rawText: null,
+  sentences: [],
+  safeText: null,
+  ttsReady: false,
+  errorMessage: null,
+  dispatchedAt,
+  classifiedAt: null,
+  completedAt: null
+})
+
 export const isFinished = (job: Job): boolean => job.status === "complete" || job.status === "error"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", { jobId: Schema.String }) {}

@@ -1,6 +1,6 @@
 import { Clock, Duration, Effect, Layer, PubSub, Ref, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import { isFinished, type Job, JOB_RETENTION, JobNotFound, JobStore } from "../../services/JobStore.ts"
+import { isFinished, type Job, JOB_RETENTION, JobNotFound, JobStore, newJob } from "../../services/JobStore.ts"
 
 interface Entry {
   readonly job: Job
@@ -64,22 +64,7 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
 
       return JobStore.of({
         create: Effect.fn("JobStore.create")(function*(input) {
-          const job: Job = {
-            id: randomUUID(),
-            sessionId: input.sessionId,
-            status: "pending",
-            studentText: input.studentText,
-            subject: null,
-            confidence: null,
-            rawText: null,
-            sentences: [],
-            safeText: null,
-            ttsReady: false,
-            errorMessage: null,
-            dispatchedAt: yield* Clock.currentTimeMillis,
-            classifiedAt: null,
-            completedAt: null
-          }
+          const job = newJob(input, randomUUID(), yield* Clock.currentTimeMillis)
           const changes = yield* PubSub.unbounded<Entry>()
           yield* Ref.update(entries, (map) => new Map(map).set(job.id, { job, version: 0, changes }))
           return job

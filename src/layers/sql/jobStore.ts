@@ -1,7 +1,7 @@
 import { Clock, Duration, Effect, Layer, Option, PubSub, Ref, Schedule, Schema, Stream } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
 import { randomUUID } from "node:crypto"
-import { isFinished, type Job, Job as JobSchema, JOB_RETENTION, JobNotFound, JobStore } from "../../services/JobStore.ts"
+import { isFinished, type Job, Job as JobSchema, JOB_RETENTION, JobNotFound, JobStore, newJob } from "../../services/JobStore.ts"
 import type { JobRetention } from "../memory/jobStore.ts"
 import { EpochMillisFromDate, isUuid, retryBrieflyOrDie } from "./rows.ts"
 
@@ -133,23 +133,7 @@ export const jobStoreSql = (
 
       return JobStore.of({
         create: Effect.fn("JobStore.create")(function*(input) {
-          const row: JobRow = {
-            id: randomUUID(),
-            sessionId: input.sessionId,
-            status: "pending",
-            studentText: input.studentText,
-            subject: null,
-            confidence: null,
-            rawText: null,
-            sentences: [],
-            safeText: null,
-            ttsReady: false,
-            errorMessage: null,
-            dispatchedAt: yield* Clock.currentTimeMillis,
-            classifiedAt: null,
-            completedAt: null,
-            version: 0
-          }
+          const row: JobRow = { ...newJob(input, randomUUID(), yield* Clock.currentTimeMillis), version: 0 }
           yield* retryBrieflyOrDie(sql`
             INSERT INTO orchestrator_jobs (id, session_id, status, student_text, sentences, dispatched_at, owner, version)
             VALUES (${row.id}::uuid, ${row.sessionId}, 'pending', ${row.studentText}, '[]'::jsonb,
