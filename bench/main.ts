@@ -1,0 +1,91 @@
+/**
+ * `npm run bench`: the performance targets of SPEC §11, measured on loopback. The real Version B
+ * server runs in this process over the LIVE provider layers (real OpenAI/Anthropic SDKs) pointed
+ * at the provider stub, which runs in a child process at set latencies. Prints a table (target,
+ * measured, pass/MISS) and writes bench/results.json. Short by default; `--full` for the long runs.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Layer } from "effect"
+import { writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { makeAddresses } from "./api.ts"
+import { parseOptions, USAGE } from "./options.ts"
+import { runFirstAudio } from "./phases/firstAudio.ts"
+import { runMemory } from "./phases/memory.ts"
+import { runOrchestrate } from "./phases/orchestrate.ts"
+import { runRelay } from "./phases/relay.ts"
+import { runSessions } from "./phases/sessions.ts"
+import { machine, renderMachine, renderTable, type Row } from "./report.ts"
+import { answerAudioBytes, stubScript } from "./script.ts"
+import { liveProviders, startServer } from "./server.ts"
+import { startStubHost } from "./stubHost.ts"
+
+const RESULTS = fileURLToPath(new URL("./results.json", import.meta.url))
+
+const phase = <A extends { readonly rows: ReadonlyArray<Row> }, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    yield* Console.log(`… ${name}`)
+    const started = performance.now()
+    const result = yield* effect
+    yield* Console.log(renderTable(result.rows))
+    yield* Console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)\n`)
+    return result
+  })
+
+const program = Effect.gen(function*() {
+  const options = parseOptions(process.argv.slice(2))
+  if (options === undefined) return yield* Console.log(USAGE)
+  const mode = options.full ? "full run" : "short run (--full for the long counts)"
+  const host = machine()
+  yield* Console.log(renderMachine(host, mode))
+  if (globalThis.gc === undefined) yield* Console.log("warning: run with --expose-gc (npm run bench does) for the leak check")
+
+  const script = stubScript(options)
+  const stub = yield* startStubHost(script)
+  const server = yield* startServer(stub.env)
+  const relayServer = yield* startServer(stub.stampedEnv)
+  const nextAddress = makeAddresses()
+  const audioBytes = answerAudioBytes(script)
+  const caller = { server, address: nextAddress() }
+  // the live layers of the in-process turns (each server builds its own)
+  const providers = yield* Layer.build(liveProviders(stub.env))
+
+  // the idle measurements first, then the load
+  const firstAudio = yield* phase(
+    "first audio: pipelined vs sequential",
+    runFirstAudio(caller, script, options.firstAudioTurns).pipe(Effect.provideContext(providers))
+  )
+  const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, stub, options.relayTurns))
+  const orchestrate = yield* phase(
+    "POST /orchestrate under load",
+    runOrchestrate(server, nextAddress, options.rates, options.rateSeconds, options.probes)
+  )
+  const sessions = yield* phase(
+    "concurrent sessions",
+    runSessions(server, nextAddress, options.sessions, options.sessionTurns, audioBytes)
+  )
+  const memory = yield* phase(
+    "memory",
+    runMemory(server, nextAddress, options.leakTurns, options.leakConcurrency, audioBytes, options.full)
+  )
+
+  const rows = [orchestrate, firstAudio, relay, sessions, memory].flatMap((result) => result.rows)
+  yield* Console.log(`\n${renderMachine(host, mode)}\n${renderTable(rows)}`)
+  writeFileSync(RESULTS, JSON.stringify({
+    machine: host,
+    mode: options.full ? "full" : "short",
+    options,
+    stub: script,
+    rows,
+    details: {
+      orchestrate: orchestrate.details,
+      firstAudio: firstAudio.details,
+      relay: relay.details,
+      sessions: sessions.details,
+      memory: memory.details
+    }
+  }, null, 2))
+  yield* Console.log(`results: ${RESULTS}`)
+}).pipe(Effect.scoped)
+
+NodeRuntime.runMain(program)

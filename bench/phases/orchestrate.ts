@@ -1,0 +1,130 @@
+/**
+ * `POST /orchestrate` under open-loop load: requests leave on a fixed schedule whatever the
+ * answers do, and latency counts from the scheduled moment (no coordinated omission). Every
+ * dispatched job runs its whole turn against the stub, so the load is the real one.
+ */
+import { Duration, Effect, Fiber, Option, Stream } from "effect"
+import { isFinished } from "../../src/services/JobStore.ts"
+import { dispatch } from "../api.ts"
+import { monotonicMs } from "../protocol.ts"
+import { check, type Row } from "../report.ts"
+import { QUESTION } from "../script.ts"
+import type { BenchServer } from "../server.ts"
+import { ms, type Summary, summarize } from "../stats.ts"
+
+/** Orchestrate answers within this at p99 (SPEC §11). */
+export const P99_TARGET_MS = 5
+/** Requests from one fake client address: well under the server's 20 per minute. */
+const REQUESTS_PER_ADDRESS = 10
+/** A dispatch not answered within this counts as failed, so a saturated step still ends. */
+const REQUEST_TIMEOUT = Duration.seconds(5)
+/** How long the jobs of one step may take to finish before the next step starts. */
+const DRAIN_LIMIT = Duration.seconds(60)
+
+export interface RateStep {
+  readonly rate: number
+  readonly sent: number
+  readonly failed: number
+  readonly client: Summary
+  readonly server: Summary
+  /** jobs that ended `complete` / not finished within the drain limit */
+  readonly jobsComplete: number
+  readonly jobsUnfinished: number
+  readonly drainMs: number
+}
+
+const held = (step: RateStep) => step.failed === 0 && step.client.p99 < P99_TARGET_MS
+
+/** One step: `rate` requests per second for `seconds`, then every job is waited for. */
+const runStep = (server: BenchServer, nextAddress: () => string, rate: number, seconds: number) =>
+  Effect.gen(function*() {
+    yield* server.takeOrchestrateTimes
+    const count = Math.max(1, Math.round(rate * seconds))
+    const interval = 1000 / rate
+    let address = nextAddress()
+    const start = monotonicMs() + 10
+    const fibers: Array<Fiber.Fiber<{ readonly latency: number; readonly jobId: string | null }>> = []
+    for (let i = 0; i < count; i++) {
+      if (i % REQUESTS_PER_ADDRESS === 0) address = nextAddress()
+      const due = start + i * interval
+      const wait = due - monotonicMs()
+      if (wait >= 1) yield* Effect.sleep(Duration.millis(wait))
+      const caller = { server, address }
+      fibers.push(yield* Effect.forkChild(
+        dispatch(caller, `bench-rate-${rate}-${i}`, QUESTION).pipe(
+          Effect.timeoutOption(REQUEST_TIMEOUT),
+          Effect.map(Option.match({
+            onNone: () => ({ latency: monotonicMs() - due, jobId: null }),
+            onSome: (sent) => ({ latency: sent.endedAt - due, jobId: sent.jobId })
+          })),
+          Effect.orElseSucceed(() => ({ latency: monotonicMs() - due, jobId: null }))
+        )
+      ))
+    }
+    const results = yield* Effect.forEach(fibers, Fiber.join)
+    const serverTimes = yield* server.takeOrchestrateTimes
+    const jobIds = results.flatMap((result) => result.jobId === null ? [] : [result.jobId])
+    const drainStart = monotonicMs()
+    const finished = yield* Effect.forEach(
+      jobIds,
+      (id) => server.jobs.watch(id).pipe(Stream.filter(isFinished), Stream.runHead, Effect.orElseSucceed(() => Option.none())),
+      { concurrency: "unbounded" }
+    ).pipe(Effect.timeoutOption(DRAIN_LIMIT))
+    const jobs = Option.getOrElse(finished, () => [])
+    const step: RateStep = {
+      rate,
+      sent: count,
+      failed: count - jobIds.length,
+      client: summarize(results.map((result) => result.latency)),
+      server: summarize(serverTimes),
+      jobsComplete: jobs.filter((job) => Option.isSome(job) && job.value.status === "complete").length,
+      jobsUnfinished: Option.isNone(finished) ? jobIds.length : 0,
+      drainMs: monotonicMs() - drainStart
+    }
+    return step
+  })
+
+export interface OrchestrateResult {
+  readonly rows: ReadonlyArray<Row>
+  readonly details: { readonly steps: ReadonlyArray<RateStep>; readonly highestHeld: number | null }
+}
+
+/** The given rates, then `probes` bisection steps between the highest rate held and the lowest missed. */
+export const runOrchestrate = (
+  server: BenchServer,
+  nextAddress: () => string,
+  rates: ReadonlyArray<number>,
+  seconds: number,
+  probes: number
+) =>
+  Effect.gen(function*() {
+    const steps: Array<RateStep> = []
+    for (const rate of rates) steps.push(yield* runStep(server, nextAddress, rate, seconds))
+    for (let i = 0; i < probes; i++) {
+      const lo = Math.max(0, ...steps.filter(held).map((step) => step.rate))
+      const hi = Math.min(...steps.filter((step) => !held(step)).map((step) => step.rate))
+      if (!Number.isFinite(hi) || hi - lo < 10) break
+      steps.push(yield* runStep(server, nextAddress, Math.round((lo + hi) / 2), seconds))
+    }
+    const heldRates = steps.filter(held).map((step) => step.rate)
+    const highestHeld = heldRates.length === 0 ? null : Math.max(...heldRates)
+    const section = "POST /orchestrate"
+    const rows: Array<Row> = steps.map((step) => ({
+      section,
+      metric: `${step.rate} req/s × ${seconds} s (n=${step.sent}${step.failed > 0 ? `, ${step.failed} failed or > 5 s` : ""})`,
+      target: step.rate === 200 ? `p99 < ${P99_TARGET_MS} ms` : "—",
+      measured: `client p50 ${ms(step.client.p50, 2)} p99 ${ms(step.client.p99, 2)}; server p50 ${ms(step.server.p50, 2)} p99 ${
+        ms(step.server.p99, 2)
+      }`,
+      verdict: step.rate === 200 ? check(held(step)) : "info"
+    }))
+    rows.push({
+      section,
+      metric: "highest rate held (p99 < 5 ms, no failures)",
+      target: "≥ 200 req/s",
+      measured: highestHeld === null ? `< ${Math.min(...rates)} req/s` : `${highestHeld} req/s`,
+      verdict: check(highestHeld !== null && highestHeld >= 200)
+    })
+    const result: OrchestrateResult = { rows, details: { steps, highestHeld } }
+    return result
+  })

@@ -1,0 +1,73 @@
+/**
+ * The real Version B server (`makeServer`) in this process on a loopback port, over the LIVE
+ * provider layers pointed at the stub. The per-IP limits of the server are constants, so the
+ * load spreads over fake client addresses: the server trusts `X-Forwarded-For` here
+ * (`TRUST_PROXY`), and every simulated client gets its own address.
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { ConfigProvider, Context, Duration, Effect, Layer, Redacted, References, type Scope } from "effect"
+import { createServer } from "node:http"
+import { randomBytes } from "node:crypto"
+import { ServerConfig, type ServerSettings } from "../src/http/config.ts"
+import { makeServer } from "../src/http/server.ts"
+import { issueCsrfToken } from "../src/http/tokens.ts"
+import { LiveProviders } from "../src/layers/live/index.ts"
+import { JobStore } from "../src/services/JobStore.ts"
+import { monotonicMs, type StubEnv } from "./protocol.ts"
+
+/** The live provider layers configured from `env` alone (process.env is never read). */
+export const liveProviders = (env: StubEnv) =>
+  LiveProviders.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+
+export interface BenchServer {
+  readonly origin: URL
+  /** the server's job store, to wait for jobs and to drop finished ones */
+  readonly jobs: JobStore["Service"]
+  /** a valid CSRF token (300 s) */
+  readonly csrf: Effect.Effect<string>
+  /** server-side times of `POST /orchestrate` (request parsed → response finished) since the last call */
+  readonly takeOrchestrateTimes: Effect.Effect<ReadonlyArray<number>>
+}
+
+/** Starts a server on 127.0.0.1:<free port>; it stops when the scope closes. */
+export const startServer = (env: StubEnv): Effect.Effect<BenchServer, unknown, Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings: ServerSettings = {
+      host: "127.0.0.1",
+      port: 0,
+      csrfSecret: Redacted.make(randomBytes(32).toString("hex")),
+      teacherSecret: Redacted.make(randomBytes(32).toString("hex")),
+      teacherGrantTtl: Duration.hours(1),
+      publicWsUrl: "ws://127.0.0.1",
+      trustProxy: true,
+      corsOrigins: []
+    }
+    let orchestrateTimes: Array<number> = []
+    const http = createServer()
+    // registered before the platform's own listener, so it sees the request first
+    http.on("request", (req, res) => {
+      if (req.method !== "POST" || req.url !== "/orchestrate") return
+      const received = monotonicMs()
+      res.once("finish", () => orchestrateTimes.push(monotonicMs() - received))
+    })
+    const layer = makeServer({ disableLogger: true, disableListenLog: true }).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(() => http, { host: settings.host, port: 0 })),
+      Layer.provide(liveProviders(env)),
+      Layer.provide(Layer.succeed(ServerConfig, settings)),
+      // provider hiccups under load are counted by the bench; one log line each would drown the table
+      Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+    )
+    const context = yield* Layer.build(layer)
+    const address = http.address()
+    if (address === null || typeof address === "string") return yield* Effect.die(new Error("server: no TCP address"))
+    return {
+      origin: new URL(`http://127.0.0.1:${address.port}`),
+      jobs: Context.get(context, JobStore),
+      csrf: issueCsrfToken(settings.csrfSecret),
+      takeOrchestrateTimes: Effect.sync(() => {
+        const taken = orchestrateTimes
+        orchestrateTimes = []
+        return taken
+      })
+    }
+  })

@@ -1,0 +1,65 @@
+import { Effect, Schema, type Scope } from "effect"
+import { fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { ChildMessage, type ParentMessage, type SendStamp, type StubEnv, type StubScript } from "./protocol.ts"
+
+export class StubFailed extends Schema.TaggedError<StubFailed>()("StubFailed", { message: Schema.String }) {}
+
+export interface StubHost {
+  /** the SDKs straight at the stub */
+  readonly env: StubEnv
+  /** OpenAI through the stamping forwarder */
+  readonly stampedEnv: StubEnv
+  /** the speech chunks sent on since the last call, offsets counted from the last call */
+  readonly takeStamps: Effect.Effect<ReadonlyArray<SendStamp>, StubFailed>
+}
+
+const decodeMessage = Schema.decodeUnknownEffect(ChildMessage)
+
+/** The provider stub in a child process on the same Node, stopped when the scope closes. */
+export const startStubHost = (script: StubScript): Effect.Effect<StubHost, StubFailed, Scope.Scope> =>
+  Effect.gen(function*() {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        fork(fileURLToPath(new URL("./stubProcess.ts", import.meta.url)), [JSON.stringify(script)], {
+          stdio: ["ignore", "inherit", "inherit", "ipc"]
+        })
+      ),
+      (child) =>
+        Effect.callback<void>((resume) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+          child.once("exit", () => resume(Effect.void))
+          child.disconnect()
+        })
+    )
+
+    /** The next message from the child, decoded. */
+    const nextMessage = Effect.callback<unknown, StubFailed>((resume) => {
+      const onMessage = (message: unknown) => {
+        child.off("exit", onExit)
+        resume(Effect.succeed(message))
+      }
+      const onExit = (code: number | null) => {
+        child.off("message", onMessage)
+        resume(Effect.fail(new StubFailed({ message: `stub process exited (${code})` })))
+      }
+      child.once("message", onMessage)
+      child.once("exit", onExit)
+    }).pipe(
+      Effect.flatMap(decodeMessage),
+      Effect.mapError((error) => error._tag === "StubFailed" ? error : new StubFailed({ message: error.message }))
+    )
+
+    const listening = yield* nextMessage
+    if (listening.type !== "listening") return yield* new StubFailed({ message: `unexpected ${listening.type}` })
+
+    const request: ParentMessage = { type: "takeStamps" }
+    const takeStamps = Effect.gen(function*() {
+      // the reply arrives on a later turn of the event loop, after the listener is in place
+      child.send(request)
+      const message = yield* nextMessage
+      if (message.type !== "stamps") return yield* new StubFailed({ message: `unexpected ${message.type}` })
+      return message.stamps
+    })
+    return { env: listening.env, stampedEnv: listening.stampedEnv, takeStamps }
+  })
