@@ -3,10 +3,15 @@ import { Cause, Exit, Layer, Runtime } from "effect"
 import { ServerConfigFromEnv } from "./http/config.ts"
 import { logListening, makeServer, NodeServerFromConfig } from "./http/server.ts"
 import { TutorProvidersLive } from "./layers/providers.ts"
+import { sqlPersistenceFromConfig } from "./layers/sql/index.ts"
 
-/** `npm start`: the Version B server on HOST:PORT (default 127.0.0.1:8001). */
+/**
+ * `npm start`: the Version B server on HOST:PORT (default 127.0.0.1:8001), its jobs, sessions
+ * and escalations in PostgreSQL (`DATABASE_URL`) or, by default, in an embedded PGlite under
+ * `TUTOR_DATA_DIR` (default ./data), so a fresh machine needs no database server.
+ */
 const Main = logListening.pipe(
-  Layer.provideMerge(makeServer({ disableListenLog: true })),
+  Layer.provideMerge(makeServer({ disableListenLog: true, persistence: sqlPersistenceFromConfig("b") })),
   Layer.provide(NodeServerFromConfig),
   Layer.provide(TutorProvidersLive),
   Layer.provide(ServerConfigFromEnv)

@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
+import type { Escalation } from "../services/Escalation.ts"
+import type { JobStore } from "../services/JobStore.ts"
+import type { Sessions } from "../services/Sessions.ts"
 import { TutorApi } from "./api.ts"
 import { ServerConfig } from "./config.ts"
 import { JobDispatcher, ServerShutdown } from "./lifecycle.ts"
@@ -35,7 +38,6 @@ const Cors = Layer.unwrap(Effect.map(ServerConfig, (config) =>
     credentials: true
   })))
 
-/** Every route of Version B; `/` is left free for the web app. */
 /**
  * The built web app (`npm run build:web`); extension-less paths asking for HTML (/student, /teacher)
  * get index.html, API paths keep their JSON 404s.
@@ -44,29 +46,45 @@ const WebApp = HttpStaticServer.layer({ root: fileURLToPath(new URL("../../web/d
 
 export const AppRoutes = Layer.mergeAll(ApiRoutes, TeacherSocketRoute, ErrorBoundary, Cors, WebApp)
 
-/**
- * The in-memory state of a Version B server. Provided outside `HttpRouter.serve` so tests and
- * other front doors share the same instances.
- */
-export const ServerState = Layer.mergeAll(JobDispatcher.layer, RateLimitsMemory, ServerShutdown.layer).pipe(
-  Layer.provideMerge(TeacherAccessSigned),
-  Layer.provideMerge(Layer.mergeAll(jobStoreMemory(), sessionsMemory(), escalationMemory()))
+/** What a Version B server keeps beyond one request: jobs, sessions, escalations. */
+export type ServerPersistence = JobStore | Sessions | Escalation
+
+/** Everything in process memory, lost on restart: the fast HTTP tests and the benchmarks run on it. */
+export const memoryPersistence: Layer.Layer<ServerPersistence> = Layer.mergeAll(
+  jobStoreMemory(),
+  sessionsMemory(),
+  escalationMemory()
 )
 
-export interface ServeOptions {
+/**
+ * The state of a Version B server over the given persistence. Provided outside
+ * `HttpRouter.serve` so tests and other front doors share the same instances.
+ */
+export const ServerState = <E>(persistence: Layer.Layer<ServerPersistence, E>) =>
+  Layer.mergeAll(JobDispatcher.layer, RateLimitsMemory, ServerShutdown.layer).pipe(
+    Layer.provideMerge(TeacherAccessSigned),
+    Layer.provideMerge(persistence)
+  )
+
+export interface ServeOptions<E = never> {
   readonly disableLogger?: boolean
   readonly disableListenLog?: boolean
+  /** where jobs, sessions and escalations live; in memory unless given (`npm start` gives SQL) */
+  readonly persistence?: Layer.Layer<ServerPersistence, E>
 }
 
 /**
  * The Version B server over some `HttpServer`. On release the shutdown signal fires first (SSE
- * streams and teacher sockets end), then the server stops, then running jobs are interrupted.
+ * streams and teacher sockets end), then the server stops, then running jobs are interrupted,
+ * and only then the persistence closes, so interrupted jobs are still recorded as such.
  */
-export const makeServer = (options: ServeOptions = {}) =>
-  ServerShutdown.triggerOnRelease.pipe(
+export const makeServer = <E = never>(options: ServeOptions<E> = {}) => {
+  const persistence: Layer.Layer<ServerPersistence, E> = options.persistence ?? memoryPersistence
+  return ServerShutdown.triggerOnRelease.pipe(
     Layer.provideMerge(HttpRouter.serve(AppRoutes, options)),
-    Layer.provideMerge(ServerState)
+    Layer.provideMerge(ServerState(persistence))
   )
+}
 
 /** Listens on HOST:PORT from the config; open requests get 5 s to finish on shutdown. */
 export const NodeServerFromConfig = Layer.unwrap(Effect.map(ServerConfig, (config) =>

@@ -19,14 +19,15 @@ const freePort = (): Promise<number> =>
   })
 
 const waitForHealth = async (url: string, server: ChildProcess, logs: () => string): Promise<void> => {
-  const deadline = Date.now() + 45_000
+  // a fresh embedded database (PGlite initdb + migrations) takes seconds, far more on a busy machine
+  const deadline = Date.now() + 90_000
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}:\n${logs()}`)
     const ok = await fetch(`${url}/health`).then((response) => response.ok, () => false)
     if (ok) return
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  throw new Error(`the server did not answer /health within 45 s:\n${logs()}`)
+  throw new Error(`the server did not answer /health within 90 s:\n${logs()}`)
 }
 
 /** Provider keys that would switch the server off its local, keyless providers. */

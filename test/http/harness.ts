@@ -3,7 +3,7 @@ import { Duration, Effect, Layer, Queue, Redacted, References, Schema, Stream } 
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "effect/http"
 import { Socket } from "effect/socket"
 import { ServerConfig, type ServerSettings } from "../../src/http/config.ts"
-import { makeServer } from "../../src/http/server.ts"
+import { makeServer, type ServerPersistence } from "../../src/http/server.ts"
 import { RealtimeUnavailable } from "../../src/layers/local/realtime.ts"
 import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
 import { type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
@@ -25,7 +25,7 @@ export const testSettings: ServerSettings = {
   corsOrigins: ["http://localhost:3000"]
 }
 
-export interface TestServerOptions {
+export interface TestServerOptions<E = never> {
   readonly specialists?: SpecialistsScript
   /** replaces the scripted specialists entirely, e.g. with one the test holds back */
   readonly specialistsLayer?: Layer.Layer<Specialists>
@@ -35,11 +35,13 @@ export interface TestServerOptions {
   readonly speechLayer?: Layer.Layer<Speech>
   readonly realtime?: Layer.Layer<Realtime>
   readonly settings?: Partial<ServerSettings>
+  /** in memory unless given, e.g. SQL for restart and multi-instance tests */
+  readonly persistence?: Layer.Layer<ServerPersistence, E>
 }
 
 /** The real Version B server on an ephemeral port, on the scriptable test providers. */
-export const testServer = (options: TestServerOptions = {}) =>
-  makeServer({ disableLogger: true, disableListenLog: true }).pipe(
+export const testServer = <E = never>(options: TestServerOptions<E> = {}) =>
+  makeServer({ disableLogger: true, disableListenLog: true, ...(options.persistence ? { persistence: options.persistence } : {}) }).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provideMerge(Layer.mergeAll(
       options.specialistsLayer ?? testSpecialists(options.specialists),
