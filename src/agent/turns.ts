@@ -1,7 +1,7 @@
 import { Effect, Stream } from "effect"
 import { Escalation, type EscalationTrigger, TeacherAccess } from "../services/Escalation.ts"
 import type { Guardrail } from "../services/Guardrail.ts"
-import { Sessions } from "../services/Sessions.ts"
+import { type GuardrailFlag, Sessions } from "../services/Sessions.ts"
 import { type AnswerSubject, type ConversationTurn, Specialists, type Subject } from "../services/Specialists.ts"
 import type { Speech } from "../services/Speech.ts"
 import { answerTurn, DEFAULT_CONFIDENCE_THRESHOLD } from "../tutor/answerTurn.ts"
@@ -62,8 +62,17 @@ const recordRouting = (
     })
   )
 
-const recordFlag = (state: SessionState, action: string, categories: ReadonlyArray<string>) =>
-  Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "GuardrailFlag", action, categories }))
+const recordFlag = (state: SessionState, flag: Omit<GuardrailFlag, "_tag">) =>
+  Sessions.use((sessions) =>
+    sessions.record(state.sessionId, {
+      _tag: "GuardrailFlag",
+      index: flag.index,
+      action: flag.action,
+      original: flag.original,
+      replacement: flag.replacement,
+      categories: flag.categories,
+      scores: flag.scores
+    }))
 
 /**
  * A real escalation: a LiveKit token for the teacher in the session's room, recorded as an
@@ -138,7 +147,8 @@ export const guardText = <E, R>(state: SessionState, text: Stream.Stream<string,
       })
     )
     return guardSentences(toSentences(deltas)).pipe(
-      Stream.tap((guarded) => guarded.action === "passed" ? Effect.void : recordFlag(state, guarded.action, guarded.categories)),
+      Stream.tap((guarded) =>
+        guarded.action === "passed" ? Effect.void : recordFlag(state, { ...guarded, replacement: guarded.text })),
       Stream.tap(() => {
         if (released) return Effect.void
         released = true
@@ -215,7 +225,7 @@ export const specialistReply = (state: SessionState, turn: SpecialistTurn): Stre
         case "sentence":
           return Effect.as(sentences++ === 0 ? publishStep("tts") : Effect.void, [{ _tag: "Say", text: event.text }])
         case "guardrail":
-          return Effect.as(recordFlag(state, event.action, event.categories), [])
+          return Effect.as(recordFlag(state, event), [])
         case "escalation":
           return Effect.as(raiseEscalation(state, event.reason, event.trigger), [])
         case "done":

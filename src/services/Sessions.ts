@@ -1,4 +1,5 @@
 import { Context, type Effect, Schema } from "effect"
+import type { GuardrailAction } from "../tutor/events.ts"
 import { Confidence, type ConversationTurn, Subject } from "./Specialists.ts"
 
 /** One line of a session's transcript, in the order it was said. */
@@ -24,12 +25,32 @@ export const RoutingDecision = Schema.Struct({
 })
 export type RoutingDecision = typeof RoutingDecision.Type
 
+/** The guardrail changed or withheld one sentence: the whole story, for the audit record. */
+export interface GuardrailFlag {
+  readonly _tag: "GuardrailFlag"
+  /** position of the sentence in the answer */
+  readonly index: number
+  readonly action: GuardrailAction
+  /** the sentence as the specialist wrote it */
+  readonly original: string
+  /** what was shown and spoken instead */
+  readonly replacement: string
+  readonly categories: ReadonlyArray<string>
+  readonly scores: Readonly<Record<string, number>>
+}
+
 /** Something that happened in a session and belongs in its record. */
 export type SessionEvent =
+  /** a front door opened the session: B minted a Realtime key, A's agent joined a room */
+  | {
+    readonly _tag: "Started"
+    /** a prefix of B's ephemeral key, never the whole key */
+    readonly sessionToken: string | null
+    readonly roomName: string | null
+  }
   | { readonly _tag: "Turn"; readonly speaker: TranscriptTurn["speaker"]; readonly text: string; readonly subject: Subject | null }
   | { readonly _tag: "Routing"; readonly decision: RoutingDecision }
-  /** the guardrail changed or withheld a sentence */
-  | { readonly _tag: "GuardrailFlag"; readonly action: string; readonly categories: ReadonlyArray<string> }
+  | GuardrailFlag
   | { readonly _tag: "Escalated"; readonly reason: string }
   | { readonly _tag: "Latency"; readonly latency: StageLatency }
 
@@ -38,6 +59,8 @@ export interface StageLatency {
   readonly classifyMs: number
   readonly firstTokenMs: number | null
   readonly firstSentenceMs: number | null
+  /** only when the turn's program spoke itself (Version A); B's speech is a separate request */
+  readonly firstAudioMs: number | null
   readonly totalMs: number
 }
 

@@ -253,13 +253,21 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const events: ReadonlyArray<SessionEvent> = [
           { _tag: "Turn", speaker: "student", text: "What is 2+2?", subject: null },
           { _tag: "Routing", decision: { to: "math", confidence: 0.9, fallback: false, latencyMs: 12, excerpt: "What is 2+2?" } },
-          { _tag: "GuardrailFlag", action: "rewritten", categories: ["violence"] },
+          {
+            _tag: "GuardrailFlag",
+            index: 0,
+            action: "rewritten",
+            original: "Hit it hard.",
+            replacement: "Press firmly.",
+            categories: ["violence"],
+            scores: { violence: 0.8 }
+          },
           { _tag: "Turn", speaker: "tutor", text: "It is 4.", subject: "math" },
-          { _tag: "Latency", latency: { classifyMs: 12, firstTokenMs: 20, firstSentenceMs: 30, totalMs: 40 } },
+          { _tag: "Latency", latency: { classifyMs: 12, firstTokenMs: 20, firstSentenceMs: 30, firstAudioMs: null, totalMs: 40 } },
           { _tag: "Turn", speaker: "student", text: "And 3+3?", subject: null },
           { _tag: "Routing", decision: { to: "math", confidence: 0.8, fallback: true, latencyMs: 18, excerpt: "And 3+3?" } },
           { _tag: "Turn", speaker: "tutor", text: "It is 6.", subject: "math" },
-          { _tag: "Latency", latency: { classifyMs: 18, firstTokenMs: null, firstSentenceMs: 50, totalMs: 60 } }
+          { _tag: "Latency", latency: { classifyMs: 18, firstTokenMs: null, firstSentenceMs: 50, firstAudioMs: 55, totalMs: 60 } }
         ]
         const replay = Effect.gen(function*() {
           const sessions = yield* Sessions
@@ -294,7 +302,16 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         expect({ ...restarted.report, closed_at: "" }).toEqual({ ...inMemory, closed_at: "" })
         expect(restarted.report.guardrail_flags).toBe(1)
         const guardrail = yield* (yield* Store).guardrailEvents(sessionId)
-        expect(guardrail).toMatchObject([{ action: "rewritten", categories: ["violence"], original: null, flagged: true }])
+        expect(guardrail).toMatchObject([{
+          sentenceIndex: 0,
+          action: "rewritten",
+          original: "Hit it hard.",
+          replacement: "Press firmly.",
+          categories: ["violence"],
+          scores: { violence: 0.8 },
+          confidence: 0.8,
+          flagged: true
+        }])
       }))
 
     it.effect("watch follows a job running in this process until it finishes", () =>

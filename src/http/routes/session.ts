@@ -9,6 +9,9 @@ import { ServerShutdown } from "../lifecycle.ts"
 import { RateLimits } from "../rateLimit.ts"
 import { keepAlive, sseEvent, sseResponse } from "../sse.ts"
 
+/** How much of the ephemeral key the session record keeps (reference: first 20 characters). */
+const RECORDED_KEY_PREFIX = 20
+
 export const SessionRoutes = HttpApiBuilder.group(TutorApi, "session", Effect.fn(function*(handlers) {
   const realtime = yield* Realtime
   const sessions = yield* Sessions
@@ -27,6 +30,12 @@ export const SessionRoutes = HttpApiBuilder.group(TutorApi, "session", Effect.fn
             Effect.andThen(Effect.logError("Realtime session could not be minted", error.message), SessionTokenFailed.error())
         })
       )
+      // queued for the audit log, never awaited by the student
+      yield* sessions.record(query.session_id, {
+        _tag: "Started",
+        sessionToken: session.clientSecret.slice(0, RECORDED_KEY_PREFIX),
+        roomName: null
+      })
       return {
         client_secret: { value: session.clientSecret, expires_at: session.expiresAt },
         session_id: query.session_id,

@@ -54,6 +54,9 @@ const bounded = <A>(items: ReadonlyArray<A>, item: A, max: number): ReadonlyArra
 
 const apply = (state: SessionState, event: SessionEvent, now: number, maxEntries: number): SessionState => {
   switch (event._tag) {
+    // nothing to count: recording it marks the session active
+    case "Started":
+      return state
     case "Turn": {
       const turn: TranscriptTurn = {
         index: state.turnCount,

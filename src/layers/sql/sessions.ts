@@ -1,8 +1,7 @@
-import { Clock, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Duration, Effect, Layer } from "effect"
 import { type SessionEvent, Sessions } from "../../services/Sessions.ts"
 import type { ConversationTurn } from "../../services/Specialists.ts"
 import { type AuditEntry, AuditLog, type SessionVersion, Store } from "../../services/Store.ts"
-import { GuardrailAction } from "../../tutor/events.ts"
 import { type SessionLimits, sessionsMemory } from "../memory/sessions.ts"
 
 export interface SessionsSqlOptions extends Partial<SessionLimits> {
@@ -17,11 +16,19 @@ const defaults: Pick<SessionsSqlOptions, "version" | "closeFlushTimeout"> = {
   closeFlushTimeout: Duration.seconds(2)
 }
 
-const decodeAction = Schema.decodeUnknownOption(GuardrailAction)
-
 /** The audit row of a session event; `Escalated` has none: raising it wrote `escalation_events`. */
-const toEntry = (sessionId: string, event: SessionEvent, at: number): AuditEntry | undefined => {
+const toEntry = (sessionId: string, version: SessionVersion, event: SessionEvent, at: number): AuditEntry | undefined => {
   switch (event._tag) {
+    case "Started":
+      return {
+        _tag: "SessionStarted",
+        sessionId,
+        version,
+        studentId: null,
+        roomName: event.roomName,
+        sessionToken: event.sessionToken,
+        at
+      }
     case "Turn":
       return { _tag: "TurnSpoken", sessionId, speaker: event.speaker, text: event.text, subject: event.subject, at }
     case "Routing":
@@ -37,21 +44,17 @@ const toEntry = (sessionId: string, event: SessionEvent, at: number): AuditEntry
         at
       }
     case "GuardrailFlag":
-      // this event carries the verdict only; the sentence, its replacement and scores are not in it
-      return Option.match(decodeAction(event.action), {
-        onNone: () => undefined,
-        onSome: (action): AuditEntry => ({
-          _tag: "GuardrailFlagged",
-          sessionId,
-          sentenceIndex: null,
-          action,
-          original: null,
-          replacement: null,
-          categories: event.categories,
-          scores: {},
-          at
-        })
-      })
+      return {
+        _tag: "GuardrailFlagged",
+        sessionId,
+        sentenceIndex: event.index,
+        action: event.action,
+        original: event.original,
+        replacement: event.replacement,
+        categories: event.categories,
+        scores: event.scores,
+        at
+      }
     case "Latency":
       return {
         _tag: "LatencyMeasured",
@@ -59,8 +62,7 @@ const toEntry = (sessionId: string, event: SessionEvent, at: number): AuditEntry
         classifyMs: event.latency.classifyMs,
         firstTokenMs: event.latency.firstTokenMs,
         firstSentenceMs: event.latency.firstSentenceMs,
-        // not part of the Sessions event
-        firstAudioMs: null,
+        firstAudioMs: event.latency.firstAudioMs,
         totalMs: event.latency.totalMs,
         at
       }
@@ -108,9 +110,8 @@ export const sessionsSql = (
       return Sessions.of({
         record: Effect.fn("Sessions.record")(function*(sessionId, event) {
           yield* memory.record(sessionId, event)
-          const entry = toEntry(sessionId, event, yield* Clock.currentTimeMillis)
+          const entry = toEntry(sessionId, version, event, yield* Clock.currentTimeMillis)
           if (entry !== undefined) yield* audit.record(entry)
-          else if (event._tag !== "Escalated") yield* Effect.logWarning("sessions: event not recorded", event)
         }),
         recentTurns: Effect.fn("Sessions.recentTurns")(function*(sessionId, count) {
           const live = yield* memory.recentTurns(sessionId, count)
