@@ -26,6 +26,8 @@ export const TeacherMessage = Schema.Union([
   }),
   Schema.Struct({
     type: Schema.Literal("escalation"),
+    /** so a teacher's socket can acknowledge it and skip one it has already shown */
+    escalation_id: Schema.String,
     session_id: Schema.String,
     reason: Schema.String,
     trigger: EscalationTrigger,
@@ -53,8 +55,11 @@ export const StudentMessage = Schema.Union([
 ])
 export type StudentMessage = typeof StudentMessage.Type
 
-export const escalationNotice = (record: EscalationRecord): Extract<TeacherMessage, { type: "escalation" }> => ({
+export type EscalationNotice = Extract<TeacherMessage, { type: "escalation" }>
+
+export const escalationNotice = (record: EscalationRecord): EscalationNotice => ({
   type: "escalation",
+  escalation_id: record.id,
   session_id: record.sessionId,
   reason: record.reason,
   trigger: record.trigger,
@@ -81,8 +86,10 @@ export class Escalation extends Context.Service<Escalation, {
     readonly trigger: EscalationTrigger
     readonly teacherUrl: string
   }) => Effect.Effect<EscalationRecord>
-  /** escalations of the session a teacher has not yet been around for, oldest first */
+  /** escalations of the session no teacher has been shown yet, oldest first */
   readonly pending: (sessionId: string) => Effect.Effect<ReadonlyArray<EscalationRecord>>
+  /** a teacher has been shown this escalation: it is no longer pending for teachers who come later */
+  readonly acknowledge: (id: string) => Effect.Effect<void>
   readonly toTeachers: (sessionId: string, message: TeacherMessage) => Effect.Effect<void>
   readonly toStudent: (sessionId: string, message: StudentMessage) => Effect.Effect<void>
   readonly teacherFeed: (sessionId: string) => Effect.Effect<Stream.Stream<TeacherMessage>, never, Scope.Scope>

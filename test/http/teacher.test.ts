@@ -93,10 +93,11 @@ describe("teacher WebSocket", () => {
   it.live("an escalation from the pipeline is a real one: teachers notified with a grant, student told", () =>
     Effect.gen(function*() {
       const sessionId = "s-pipe"
-      const watcher = yield* connectTeacher(yield* escalate(sessionId, "watching"))
-      yield* Queue.takeN(watcher.inbox, 2) // connected + its own escalation
+      const grant = yield* escalate(sessionId, "watching")
       const student = yield* openSse(`/session/${sessionId}/events`)
       yield* Queue.take(student) // the pending "watching" escalation
+      const watcher = yield* connectTeacher(grant)
+      yield* Queue.takeN(watcher.inbox, 2) // connected + its own escalation
       const job = yield* waitFor(yield* dispatch(sessionId, "I need a real teacher"))
       expect(job).toMatchObject({ status: "complete", subject: "escalate", safe_text: ESCALATION_SENTENCE })
       yield* Queue.take(watcher.inbox) // the student's turn
@@ -111,4 +112,24 @@ describe("teacher WebSocket", () => {
     }).pipe(Effect.provide(testServer({
       specialists: { classify: () => ({ subject: "escalate", confidence: 0.9, raw: "escalate" }) }
     }))))
+
+  it.live("an escalation shown to one teacher is acknowledged: a teacher connecting later is not told again", () =>
+    Effect.gen(function*() {
+      const sessionId = "s-ack"
+      const grant = yield* escalate(sessionId, "first")
+      const first = yield* connectTeacher(grant)
+      expect(yield* Queue.takeN(first.inbox, 2)).toMatchObject([connected(sessionId), { type: "escalation", reason: "first" }])
+      const later = yield* connectTeacher(grant)
+      expect(yield* Queue.take(later.inbox)).toEqual(connected(sessionId))
+      // pending escalations are sent before commands are read: a pong next means there were none
+      yield* later.send({ type: "ping" })
+      expect(yield* Queue.take(later.inbox)).toEqual({ type: "pong" })
+      // new ones still reach every teacher online, each once
+      yield* post("/escalate", { session_id: sessionId, reason: "second" })
+      expect(yield* Queue.take(first.inbox)).toMatchObject({ type: "escalation", reason: "second" })
+      expect(yield* Queue.take(later.inbox)).toMatchObject({ type: "escalation", reason: "second" })
+      const third = yield* connectTeacher(grant)
+      yield* third.send({ type: "ping" })
+      expect(yield* Queue.takeN(third.inbox, 2)).toEqual([connected(sessionId), { type: "pong" }])
+    }).pipe(Effect.provide(testServer())))
 })

@@ -2,7 +2,7 @@ import { Effect, Option, Schema, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { Socket } from "effect/socket"
-import { Escalation, escalationNotice, TeacherAccess } from "../../services/Escalation.ts"
+import { Escalation, type EscalationNotice, escalationNotice, TeacherAccess } from "../../services/Escalation.ts"
 import { Sessions } from "../../services/Sessions.ts"
 import { TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
@@ -68,8 +68,21 @@ export const TeacherSocketRoute = HttpRouter.use(Effect.fn(function*(router) {
     for (const turn of yield* sessions.transcript(sessionId)) {
       yield* send({ type: "transcript", speaker: turn.speaker, text: turn.text, subject: turn.subject })
     }
-    for (const record of yield* escalation.pending(sessionId)) yield* send(escalationNotice(record))
-    yield* live.pipe(Stream.runForEach(send), Effect.forkScoped)
+    // an escalation raised between the subscription and the read of the pending ones comes twice: shown once
+    const shown = new Set<string>()
+    const showEscalation = (notice: EscalationNotice) =>
+      Effect.gen(function*() {
+        if (shown.has(notice.escalation_id)) return
+        shown.add(notice.escalation_id)
+        yield* send(notice)
+        // this teacher has it now: teachers who connect later are not told again
+        yield* escalation.acknowledge(notice.escalation_id)
+      })
+    for (const record of yield* escalation.pending(sessionId)) yield* showEscalation(escalationNotice(record))
+    yield* live.pipe(
+      Stream.runForEach((message) => message.type === "escalation" ? showEscalation(message) : send(message)),
+      Effect.forkScoped
+    )
 
     const handle = (frame: string) =>
       Option.match(decodeCommand(frame), {

@@ -96,6 +96,18 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
           const now = yield* Clock.currentTimeMillis
           return live((yield* Ref.get(pendingBySession)).get(sessionId) ?? [], now)
         }),
+        acknowledge: Effect.fn("Escalation.acknowledge")(function*(id) {
+          yield* Ref.update(pendingBySession, (map) => {
+            const entry = [...map].find(([, records]) => records.some((record) => record.id === id))
+            if (entry === undefined) return map
+            const [sessionId, records] = entry
+            const next = new Map(map)
+            const left = records.filter((record) => record.id !== id)
+            if (left.length === 0) next.delete(sessionId)
+            else next.set(sessionId, left)
+            return next
+          })
+        }),
         toTeachers,
         toStudent,
         teacherFeed: (sessionId) => feed(sessionId, (pair) => pair.teachers),

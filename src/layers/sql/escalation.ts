@@ -127,6 +127,14 @@ export const escalationSql = (
               Effect.as(Effect.logError(`escalation: pending escalations unavailable: ${error.message}`), []))
           )
         }),
+        acknowledge: Effect.fn("Escalation.acknowledge")(function*(id) {
+          const now = yield* Clock.currentTimeMillis
+          // a lost acknowledgement only means a later teacher is told once more
+          yield* store.acknowledgeEscalation(id, now).pipe(
+            Effect.catchTag("StoreError", (error) =>
+              Effect.logWarning(`escalation: acknowledgement not stored: ${error.message}`))
+          )
+        }),
         toTeachers: (sessionId, message) => send({ to: "teachers", sessionId, message }),
         toStudent: (sessionId, message) => send({ to: "student", sessionId, message }),
         teacherFeed: local.teacherFeed,
