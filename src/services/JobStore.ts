@@ -1,4 +1,5 @@
 import { Context, type Effect, Schema, type Stream } from "effect"
+import { GuardrailAction } from "../tutor/events.ts"
 import { Confidence, Subject } from "./Specialists.ts"
 
 export const JobStatus = Schema.Literals(["pending", "processing", "complete", "error"])
@@ -19,6 +20,8 @@ export const Job = Schema.Struct({
   rawText: Schema.NullOr(Schema.String),
   /** the safe sentences released so far, in order; TTS follows this list */
   sentences: Schema.Array(Schema.String),
+  /** sentences the guardrail did not pass unchanged, by position in the specialist's answer (the audit detail is in the session record) */
+  interventions: Schema.Array(Schema.Struct({ index: Schema.Number, action: GuardrailAction })),
   /** the whole safe answer once complete */
   safeText: Schema.NullOr(Schema.String),
   ttsReady: Schema.Boolean,
@@ -43,6 +46,7 @@ export const newJob = (
   confidence: null,
   rawText: null,
   sentences: [],
+  interventions: [],
   safeText: null,
   ttsReady: false,
   errorMessage: null,

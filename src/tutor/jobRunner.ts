@@ -67,15 +67,21 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
       case "sentence":
         return update((current) => ({ ...current, sentences: [...current.sentences, event.text] }))
       case "guardrail":
-        return sessions.record(sessionId, {
-          _tag: "GuardrailFlag",
-          index: event.index,
-          action: event.action,
-          original: event.original,
-          replacement: event.replacement,
-          categories: event.categories,
-          scores: event.scores
-        })
+        return Effect.andThen(
+          update((current) => ({
+            ...current,
+            interventions: [...current.interventions, { index: event.index, action: event.action }]
+          })),
+          sessions.record(sessionId, {
+            _tag: "GuardrailFlag",
+            index: event.index,
+            action: event.action,
+            original: event.original,
+            replacement: event.replacement,
+            categories: event.categories,
+            scores: event.scores
+          })
+        )
       case "escalation":
         return Effect.gen(function*() {
           const teacherUrl = yield* access.grant(sessionId)

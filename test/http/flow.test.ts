@@ -40,6 +40,22 @@ describe("orchestrate → events → progressive speech", () => {
       expect(events.find((event) => event.event === "done")?.data).toMatchObject({ status: "complete", tts_ready: true })
     }).pipe(Effect.provide(server)))
 
+  it.live("says when the guardrail rewrote a sentence: a guardrail event {index, action} before that sentence", () =>
+    Effect.gen(function*() {
+      const jobId = yield* dispatch("s-flagged", "Tell me three things")
+      const events = yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "done")
+      const named = events.filter((event) => event.event !== "status")
+      expect(named.map((event) => event.event)).toEqual(["sentence", "guardrail", "sentence", "sentence", "done"])
+      expect(named[1]?.data).toEqual({ index: 1, action: "rewritten" })
+      expect(named[2]?.data).toEqual({ index: 1, text: "A calmer second sentence." })
+    }).pipe(Effect.provide(testServer({
+      specialists: { answer: () => answer },
+      guardrail: {
+        flag: (text) => text === "Second sentence follows." ? ["violence"] : undefined,
+        rewrite: () => "A calmer second sentence."
+      }
+    }))))
+
   it.live("relays PCM of the first sentence while the specialist is still answering; bytes are the sentences' audio in order", () =>
     Effect.gen(function*() {
       // the rest of the answer is held back until the first audio has reached the client: a server

@@ -36,7 +36,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const ranAgain = yield* PgMigrator.run({ loader: migrations }).pipe(Effect.provide(NodeServices.layer))
         expect(ranAgain).toEqual([])
         const recorded = yield* sql<{ readonly name: string }>`SELECT name FROM effect_sql_migrations ORDER BY migration_id`
-        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies"])
+        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions"])
         // and each step is idempotent SQL in its own right
         for (const step of Object.values(migrationSteps)) yield* step
       }))

@@ -25,17 +25,22 @@ export const toJobStatus = (job: Job) => ({
 })
 
 /**
- * A job as Server-Sent Events: `status` on every status change, `sentence` for each safe
- * sentence as the guardrail releases it, then `done` (complete) or `error`.
+ * A job as Server-Sent Events: `status` on every status change, `guardrail` `{index, action}`
+ * when the guardrail rewrote or withheld a sentence, `sentence` for each safe sentence as the
+ * guardrail releases it, then `done` (complete) or `error`.
  */
 const jobEvents = (snapshots: Stream.Stream<Job>) =>
   Stream.suspend(() => {
     let status: Job["status"] | undefined
     let sent = 0
+    let flagged = 0
     return Stream.flatMap(snapshots, (job) => {
       const events: Array<string> = []
       if (job.status !== status) events.push(sseEvent("status", toJobStatus(job)))
       status = job.status
+      // before the sentences of the same snapshot: the intervention is recorded before its sentence is released
+      job.interventions.slice(flagged).forEach(({ action, index }) => events.push(sseEvent("guardrail", { index, action })))
+      flagged = job.interventions.length
       job.sentences.slice(sent).forEach((text, offset) => events.push(sseEvent("sentence", { index: sent + offset, text })))
       sent = job.sentences.length
       if (job.status === "complete") events.push(sseEvent("done", toJobStatus(job)))

@@ -35,7 +35,7 @@ const JobRow = Schema.Struct({
 type JobRow = typeof JobRow.Type
 
 const columns = `id::text AS "id", session_id AS "sessionId", status::text AS "status",
-  student_text AS "studentText", subject, confidence, raw_text AS "rawText", sentences,
+  student_text AS "studentText", subject, confidence, raw_text AS "rawText", sentences, interventions,
   safe_text AS "safeText", tts_ready AS "ttsReady", error_message AS "errorMessage",
   dispatched_at AS "dispatchedAt", classified_at AS "classifiedAt", completed_at AS "completedAt", version`
 
@@ -158,6 +158,7 @@ export const jobStoreSql = (
               UPDATE orchestrator_jobs SET
                 status = ${next.status}, subject = ${next.subject}, confidence = ${next.confidence},
                 raw_text = ${next.rawText}, sentences = ${JSON.stringify(next.sentences)}::jsonb,
+                interventions = ${JSON.stringify(next.interventions)}::jsonb,
                 safe_text = ${next.safeText}, tts_ready = ${next.ttsReady}, error_message = ${next.errorMessage},
                 classified_at = ${date(next.classifiedAt)}, completed_at = ${date(next.completedAt)},
                 expires_at = ${expiresAt(job, now)}, version = ${next.version}

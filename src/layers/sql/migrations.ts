@@ -161,12 +161,19 @@ const turnLatencies = Effect.gen(function*() {
   yield* sql`CREATE INDEX IF NOT EXISTS turn_latencies_session_idx ON turn_latencies (session_id)`
 })
 
+/** What the guardrail did to a job's sentences, for the job's `guardrail` events after a restart too. */
+const jobInterventions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE orchestrator_jobs ADD COLUMN IF NOT EXISTS interventions JSONB NOT NULL DEFAULT '[]'`
+})
+
 /** Migration bodies by id, exported so tests can prove each one can run twice. */
 export const migrationSteps = {
   "0001_initial_schema": initialSchema,
   "0002_orchestrator_jobs": orchestratorJobs,
   "0003_session_report": sessionReport,
-  "0004_turn_latencies": turnLatencies
+  "0004_turn_latencies": turnLatencies,
+  "0005_job_interventions": jobInterventions
 } as const
 
 export const migrations = Migrator.fromRecord(migrationSteps)
