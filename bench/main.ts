@@ -5,25 +5,28 @@
  * measured, pass/MISS) and writes bench/results.json. Short by default; `--full` for the long runs.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer } from "effect"
+import { Console, Duration, Effect, Layer } from "effect"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { makeAddresses } from "./api.ts"
 import { parseOptions, USAGE } from "./options.ts"
 import { runFirstAudio } from "./phases/firstAudio.ts"
-import { runMemory } from "./phases/memory.ts"
+import { studentTurns, withLeakCheck } from "./phases/memory.ts"
 import { runOrchestrate } from "./phases/orchestrate.ts"
 import { runRelay } from "./phases/relay.ts"
 import { runSessions } from "./phases/sessions.ts"
 import { machine, renderMachine, renderTable, type Row } from "./report.ts"
 import { answerAudioBytes, stubScript } from "./script.ts"
 import { liveProviders, startServer } from "./server.ts"
+import { settle } from "./settle.ts"
 import { startStubHost } from "./stubHost.ts"
 
 const RESULTS = fileURLToPath(new URL("./results.json", import.meta.url))
 
 const phase = <A extends { readonly rows: ReadonlyArray<Row> }, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
+    // every phase starts on a quiet server
+    yield* settle(Duration.seconds(60))
     yield* Console.log(`… ${name}`)
     const started = performance.now()
     const result = yield* effect
@@ -60,14 +63,25 @@ const program = Effect.gen(function*() {
     "POST /orchestrate under load",
     runOrchestrate(server, nextAddress, options.rates, options.rateSeconds, options.probes)
   )
-  const sessions = yield* phase(
-    "concurrent sessions",
-    runSessions(server, nextAddress, options.sessions, options.sessionTurns, audioBytes)
-  )
-  const memory = yield* phase(
-    "memory",
-    runMemory(server, nextAddress, options.leakTurns, options.leakConcurrency, audioBytes, options.full)
-  )
+  const sessionsPhase = runSessions(server, nextAddress, options.sessions, options.sessionTurns, audioBytes)
+  // short: the session phase's turns are the leak check's; full: 10,000 turns of their own after it
+  const { memory, sessions } = options.full
+    ? yield* Effect.gen(function*() {
+      const sessions = yield* phase("concurrent sessions", sessionsPhase)
+      const { memory } = yield* phase(
+        "memory",
+        withLeakCheck(server, "", studentTurns(server, nextAddress, options.leakTurns, options.leakConcurrency, audioBytes)).pipe(
+          Effect.map(({ memory }) => ({ rows: memory.rows, memory }))
+        )
+      )
+      return { memory, sessions }
+    })
+    : yield* phase(
+      "concurrent sessions, memory",
+      withLeakCheck(server, ` of the session phase (short mode; --full runs ${options.leakTurns.toLocaleString("en")} more)`, sessionsPhase).pipe(
+        Effect.map(({ memory, result }) => ({ rows: [...result.rows, ...memory.rows], memory, sessions: result }))
+      )
+    )
 
   const rows = [orchestrate, firstAudio, relay, sessions, memory].flatMap((result) => result.rows)
   yield* Console.log(`\n${renderMachine(host, mode)}\n${renderTable(rows)}`)

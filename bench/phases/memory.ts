@@ -1,13 +1,13 @@
 /**
- * Leak check: memory before and after many spoken turns through the server. Students of 5 turns
- * each run side by side and close their sessions; the server keeps finished jobs for an hour by
- * design, so the heap is read with them and after dropping them (what the hourly sweep does).
+ * Leak check: memory before and after many spoken turns through the server, whose students close
+ * their sessions. The server keeps finished jobs for an hour by design, so the heap is read with
+ * them and after dropping them (what the hourly sweep does).
  */
 import { Effect } from "effect"
 import { check, type Row } from "../report.ts"
 import type { BenchServer } from "../server.ts"
 import { mib } from "../stats.ts"
-import { student } from "./sessions.ts"
+import { student, type TurnOutcome } from "./sessions.ts"
 
 const TURNS_PER_STUDENT = 5
 /** Flat: what the heap may grow per turn, after GC, over the whole run. */
@@ -31,16 +31,6 @@ const read = Effect.andThen(collectGarbage, Effect.sync((): MemoryReading => {
   return { rss: usage.rss, heapUsed: usage.heapUsed }
 }))
 
-const runTurns = (server: BenchServer, nextAddress: () => string, label: string, turns: number, concurrency: number, audioBytes: number) =>
-  Effect.map(
-    Effect.forEach(
-      Array.from({ length: Math.ceil(turns / TURNS_PER_STUDENT) }, (_, i) => i),
-      (i) => student({ server, address: nextAddress() }, `bench-${label}-${i}`, TURNS_PER_STUDENT, audioBytes),
-      { concurrency }
-    ),
-    (students) => students.flat()
-  )
-
 /** Drops finished jobs the way the retention sweep would. */
 const dropJobs = (server: BenchServer, ids: ReadonlyArray<string | null>) =>
   Effect.forEach(ids, (id) => id === null ? Effect.void : server.jobs.remove(id), { discard: true })
@@ -59,28 +49,39 @@ export interface MemoryResult {
   }
 }
 
-export const runMemory = (
-  server: BenchServer,
-  nextAddress: () => string,
-  turns: number,
-  concurrency: number,
-  audioBytes: number,
-  full: boolean
-) =>
+/** Turns whose memory is checked: what they were and which jobs they left in the store. */
+export interface Workload {
+  readonly outcomes: ReadonlyArray<TurnOutcome>
+}
+
+/** `turns` spoken turns by students of 5 turns each, `concurrency` students at a time. */
+export const studentTurns = (server: BenchServer, nextAddress: () => string, turns: number, concurrency: number, audioBytes: number) =>
+  Effect.map(
+    Effect.forEach(
+      Array.from({ length: Math.ceil(turns / TURNS_PER_STUDENT) }, (_, i) => i),
+      (i) => student({ server, address: nextAddress() }, `bench-leak-${i}`, TURNS_PER_STUDENT, audioBytes),
+      { concurrency }
+    ),
+    (students): Workload => ({ outcomes: students.flat() })
+  )
+
+/**
+ * Runs `workload` between two readings of the memory after GC (the phases before warmed the
+ * process up); the second reading is taken with the finished jobs and again without them.
+ */
+export const withLeakCheck = <A extends Workload, E, R>(server: BenchServer, note: string, workload: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
-    const warmUp = yield* runTurns(server, nextAddress, "warm", Math.min(500, Math.ceil(turns / 10)), concurrency, audioBytes)
-    yield* dropJobs(server, warmUp.map((turn) => turn.jobId))
     const before = yield* read
-    const outcomes = yield* runTurns(server, nextAddress, "leak", turns, concurrency, audioBytes)
+    const result = yield* workload
     const afterWithJobs = yield* read
-    yield* dropJobs(server, outcomes.map((turn) => turn.jobId))
+    yield* dropJobs(server, result.outcomes.map((turn) => turn.jobId))
     const after = yield* read
-    const measured = outcomes.length
-    const failed = outcomes.filter((turn) => !turn.ok).length
+    const measured = result.outcomes.length
+    const failed = result.outcomes.filter((turn) => !turn.ok).length
     const leakBytesPerTurn = (after.heapUsed - before.heapUsed) / measured
     const retainedBytesPerJob = (afterWithJobs.heapUsed - after.heapUsed) / Math.max(1, measured - failed)
     const gcExposed = globalThis.gc !== undefined
-    const section = `memory, ${measured} turns${full ? "" : " (short mode; --full runs 10,000)"}`
+    const section = `memory, ${measured} turns${note}`
     const rows: ReadonlyArray<Row> = [
       {
         section,
@@ -106,9 +107,9 @@ export const runMemory = (
         verdict: "info"
       }
     ]
-    const result: MemoryResult = {
+    const memory: MemoryResult = {
       rows,
       details: { turns: measured, failed, gcExposed, before, afterWithJobs, after, leakBytesPerTurn, retainedBytesPerJob }
     }
-    return result
+    return { result, memory }
   })

@@ -10,6 +10,7 @@ import { monotonicMs } from "../protocol.ts"
 import { check, type Row } from "../report.ts"
 import { QUESTION } from "../script.ts"
 import type { BenchServer } from "../server.ts"
+import { settle } from "../settle.ts"
 import { ms, type Summary, summarize } from "../stats.ts"
 
 /** Orchestrate answers within this at p99 (SPEC §11). */
@@ -71,6 +72,8 @@ const runStep = (server: BenchServer, nextAddress: () => string, rate: number, s
       { concurrency: "unbounded" }
     ).pipe(Effect.timeoutOption(DRAIN_LIMIT))
     const jobs = Option.getOrElse(finished, () => [])
+    // jobs of dispatches that timed out on the client side may still be running
+    yield* settle(DRAIN_LIMIT)
     const step: RateStep = {
       rate,
       sent: count,

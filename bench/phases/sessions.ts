@@ -52,6 +52,7 @@ export const withPeakRss = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 export interface SessionsResult {
   readonly rows: ReadonlyArray<Row>
+  readonly outcomes: ReadonlyArray<TurnOutcome>
   readonly details: {
     readonly sessions: number
     readonly turns: number
@@ -102,6 +103,6 @@ export const runSessions = (
     ]
     const errors = [...new Set(outcomes.flatMap((outcome) => outcome.error === undefined ? [] : [outcome.error]))].slice(0, 10)
     const details = { sessions, turns: outcomes.length, succeeded: succeeded.length, turnTime, peakRss, wallMs, errors }
-    const sessionsResult: SessionsResult = { rows, details }
+    const sessionsResult: SessionsResult = { rows, outcomes, details }
     return sessionsResult
   })
