@@ -10,9 +10,14 @@ import { sqlPersistenceFromConfig } from "./layers/sql/index.ts"
  * and escalations in PostgreSQL (`DATABASE_URL`) or, by default, in an embedded PGlite under
  * `TUTOR_DATA_DIR` (default ./data), so a fresh machine needs no database server.
  */
+const persistence = sqlPersistenceFromConfig("b")
+
 const Main = logListening.pipe(
-  Layer.provideMerge(makeServer({ disableListenLog: true, persistence: sqlPersistenceFromConfig("b") })),
-  Layer.provide(NodeServerFromConfig),
+  Layer.provideMerge(makeServer({ disableListenLog: true, persistence })),
+  // the port opens only once the database is ready (the same instance: layers are shared by
+  // reference): a request accepted before the routes exist would wait forever, and the embedded
+  // database takes seconds to start
+  Layer.provide(NodeServerFromConfig.pipe(Layer.provide(persistence))),
   Layer.provide(TutorProvidersLive),
   Layer.provide(ServerConfigFromEnv)
 )
