@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
+import { LiveKitTokenQuery, StudentTokenResponse } from "../agent/tokens.ts"
 import { JobStatus as JobStatusLiteral } from "../services/JobStore.ts"
 import { SessionReport } from "../services/Sessions.ts"
 import { DEFAULT_VOICE } from "../services/Speech.ts"
@@ -10,6 +11,7 @@ import {
   JobNotFound,
   JobNotReady,
   JobTimedOut,
+  LiveKitUnavailable,
   MalformedJson,
   PayloadTooLarge,
   RateLimitedResponse,
@@ -61,6 +63,10 @@ export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
   }),
   HttpApiEndpoint.get("csrfToken", "/csrf/token", {
     success: Schema.Struct({ token: Schema.String, ttl: Schema.Number })
+  }),
+  // what the page may offer before anyone clicks; /health keeps the reference's exact shape
+  HttpApiEndpoint.get("config", "/config", {
+    success: Schema.Struct({ realtime: Schema.Boolean, livekit: Schema.Boolean })
   })
 ) {}
 
@@ -161,6 +167,15 @@ export class TeacherGroup extends HttpApiGroup.make("teacher").add(
   }).middleware(CsrfProtected)
 ) {}
 
+/** Version A's student token on this server, so one web origin serves both versions. */
+export class LiveKitGroup extends HttpApiGroup.make("livekit").add(
+  HttpApiEndpoint.get("token", "/livekit/token", {
+    query: LiveKitTokenQuery.fields,
+    success: StudentTokenResponse,
+    error: [LiveKitUnavailable, RateLimitedResponse]
+  }).middleware(CsrfProtected)
+) {}
+
 export class TutorApi extends HttpApi.make("voice-ai-tutor-b")
   .add(SystemGroup)
   .add(TelemetryGroup)
@@ -168,6 +183,7 @@ export class TutorApi extends HttpApi.make("voice-ai-tutor-b")
   .add(OrchestrateGroup)
   .add(SpeechGroup)
   .add(TeacherGroup)
+  .add(LiveKitGroup)
   .middleware(RequestGuard)
   .annotateMerge(OpenApi.annotations({
     title: "Voice AI Tutor — Version B Backend",

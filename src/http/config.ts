@@ -1,5 +1,6 @@
-import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
+import { LIVEKIT_VARIABLES, type LiveKitSettings, readLiveKitSettings } from "../agent/config.ts"
 
 /** Origins of the reference's web app; `FRONTEND_URL` is added to them. */
 export const REFERENCE_ORIGINS = ["http://localhost:3000", "http://localhost:3001"] as const
@@ -17,6 +18,8 @@ export interface ServerSettings {
   /** take the client address from `X-Forwarded-For` (only behind a proxy you trust) */
   readonly trustProxy: boolean
   readonly corsOrigins: ReadonlyArray<string>
+  /** the LiveKit project of Version A whose student tokens `GET /livekit/token` mints; absent → 503 */
+  readonly livekit?: LiveKitSettings
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("http/ServerConfig") {}
@@ -61,6 +64,11 @@ export const ServerConfigFromEnv = Layer.effect(
           Redacted.make(randomBytes(32).toString("hex"))
         )
     })
+    const livekit = yield* Effect.result(readLiveKitSettings)
+    // none of the variables is the normal keyless setup; some of them is a mistake worth a word
+    if (Result.isFailure(livekit) && livekit.failure.missing.length < LIVEKIT_VARIABLES.length) {
+      yield* Effect.logWarning(`${livekit.failure.message}; GET /livekit/token answers 503`)
+    }
     return ServerConfig.of({
       host: env.host,
       port: env.port,
@@ -69,7 +77,8 @@ export const ServerConfigFromEnv = Layer.effect(
       teacherGrantTtl: Duration.hours(1),
       publicWsUrl: Option.getOrElse(env.publicWsUrl, () => `ws://localhost:${env.port}`),
       trustProxy: env.trustProxy,
-      corsOrigins: [...new Set([...REFERENCE_ORIGINS, env.frontendUrl])]
+      corsOrigins: [...new Set([...REFERENCE_ORIGINS, env.frontendUrl])],
+      ...(Result.isSuccess(livekit) ? { livekit: livekit.success } : {})
     })
   })
 )

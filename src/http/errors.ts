@@ -52,6 +52,14 @@ export class RealtimeUnavailable extends Schema.Error<RealtimeUnavailable>("Real
   error: Schema.Literal("RealtimeNotConfigured")
 }, { httpApiStatus: 503 }) {}
 
+/** No LiveKit project configured: this server cannot mint Version A room tokens. */
+export class LiveKitUnavailable extends Schema.Error<LiveKitUnavailable>("LiveKitUnavailable")(
+  detail("LiveKit is not configured on this server"),
+  { httpApiStatus: 503 }
+) {
+  static readonly error = () => new LiveKitUnavailable({ detail: "LiveKit is not configured on this server" })
+}
+
 export class MalformedJson extends Schema.Error<MalformedJson>("MalformedJson")(detail("Malformed JSON body"), {
   httpApiStatus: 400
 }) {

@@ -10,6 +10,7 @@ export const LIMITS_PER_MINUTE = {
   tts: 30,
   escalate: 10,
   sessionToken: 10,
+  livekitToken: 10,
   events: 120
 } as const
 export type LimitedRoute = keyof typeof LIMITS_PER_MINUTE

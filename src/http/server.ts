@@ -15,6 +15,7 @@ import { ServerConfig } from "./config.ts"
 import { JobDispatcher, ServerShutdown } from "./lifecycle.ts"
 import { CSRF_HEADER, CsrfProtectedLive, ErrorBoundary, REQUEST_ID_HEADER, RequestGuardLive } from "./middleware.ts"
 import { RateLimitsMemory } from "./rateLimit.ts"
+import { LiveKitRoutes } from "./routes/livekit.ts"
 import { OrchestrateRoutes } from "./routes/orchestrate.ts"
 import { SessionRoutes } from "./routes/session.ts"
 import { AUDIO_HEADERS, SpeechRoutes } from "./routes/speech.ts"
@@ -23,7 +24,7 @@ import { TeacherRoutes, TeacherSocketRoute } from "./routes/teacher.ts"
 import { TeacherAccessSigned } from "./tokens.ts"
 
 const ApiRoutes = HttpApiBuilder.layer(TutorApi, { openapiPath: "/openapi.json" }).pipe(
-  Layer.provide([SystemRoutes, TelemetryRoutes, SessionRoutes, OrchestrateRoutes, SpeechRoutes, TeacherRoutes]),
+  Layer.provide([SystemRoutes, TelemetryRoutes, SessionRoutes, OrchestrateRoutes, SpeechRoutes, TeacherRoutes, LiveKitRoutes]),
   // middleware implementations are looked up again when the routes are built: provideMerge, not provide
   Layer.provideMerge(RequestGuardLive),
   Layer.provideMerge(CsrfProtectedLive)

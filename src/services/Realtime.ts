@@ -20,5 +20,7 @@ export class RealtimeNotConfigured extends Schema.TaggedError<RealtimeNotConfigu
 
 /** Mints ephemeral Realtime sessions for the browser (Version B). */
 export class Realtime extends Context.Service<Realtime, {
+  /** false when `mintSession` can only answer `RealtimeNotConfigured` (told to the page up front) */
+  readonly available: boolean
   readonly mintSession: (sessionId: string) => Effect.Effect<RealtimeSession, ProviderError | RealtimeNotConfigured>
 }>()("tutor/Realtime") {}

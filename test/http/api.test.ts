@@ -1,10 +1,9 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { createHmac } from "node:crypto"
 import { scriptedFailure } from "../../src/layers/test/specialists.ts"
-import { Realtime } from "../../src/services/Realtime.ts"
-import { dispatch, get, post, postRaw, TEST_CSRF_SECRET, testServer, waitFor } from "./harness.ts"
+import { dispatch, get, post, postRaw, scriptedRealtime, TEST_CSRF_SECRET, testServer, waitFor } from "./harness.ts"
 
 const csrfFailed = { detail: "CSRF check failed" }
 const question = { session_id: "s-api", student_text: "What is 25% of 80?" }
@@ -165,7 +164,7 @@ describe("Version B API: reference routes, statuses and texts", () => {
       Effect.gen(function*() {
         const ok = yield* post("/session/token?session_id=good")
         expect(ok.body).toEqual({
-          client_secret: { value: "ek-test-token-123", expires_at: 1_900_000_000 },
+          client_secret: { value: "ek-test-0123456789abcdefghij", expires_at: 1_900_000_000 },
           session_id: "good",
           model: "gpt-4o-realtime-preview",
           voice: "alloy"
@@ -174,17 +173,7 @@ describe("Version B API: reference routes, statuses and texts", () => {
         expect([failed.status, failed.body]).toEqual([500, { detail: "Failed to create session token" }])
         expect(failed.headers["x-request-id"]).toBeDefined()
       }).pipe(Effect.provide(testServer({
-        realtime: Layer.succeed(Realtime, Realtime.of({
-          mintSession: (sessionId) =>
-            sessionId === "bad"
-              ? Effect.fail(scriptedFailure("Realtime.mintSession"))
-              : Effect.succeed({
-                clientSecret: "ek-test-token-123",
-                expiresAt: 1_900_000_000,
-                model: "gpt-4o-realtime-preview",
-                voice: "alloy"
-              })
-        }))
+        realtime: scriptedRealtime
       }))))
 
     it.live("/session/{id}/close reports what the server saw of the session", () =>

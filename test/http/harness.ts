@@ -6,9 +6,9 @@ import { ServerConfig, type ServerSettings } from "../../src/http/config.ts"
 import { makeServer, type ServerPersistence } from "../../src/http/server.ts"
 import { RealtimeUnavailable } from "../../src/layers/local/realtime.ts"
 import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
-import { type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
+import { scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
 import { type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
-import type { Realtime } from "../../src/services/Realtime.ts"
+import { Realtime } from "../../src/services/Realtime.ts"
 import type { Specialists } from "../../src/services/Specialists.ts"
 import type { Speech } from "../../src/services/Speech.ts"
 
@@ -38,6 +38,25 @@ export interface TestServerOptions<E = never> {
   /** in memory unless given, e.g. SQL for restart and multi-instance tests */
   readonly persistence?: Layer.Layer<ServerPersistence, E>
 }
+
+/** A configured Realtime provider: mints a fixed key longer than 20 characters, fails as the provider would for session "bad". */
+export const SCRIPTED_REALTIME_KEY = "ek-test-0123456789abcdefghij"
+
+export const scriptedRealtime = Layer.succeed(
+  Realtime,
+  Realtime.of({
+    available: true,
+    mintSession: (sessionId) =>
+      sessionId === "bad"
+        ? Effect.fail(scriptedFailure("Realtime.mintSession"))
+        : Effect.succeed({
+          clientSecret: SCRIPTED_REALTIME_KEY,
+          expiresAt: 1_900_000_000,
+          model: "gpt-4o-realtime-preview",
+          voice: "alloy"
+        })
+  })
+)
 
 /** The real Version B server on an ephemeral port, on the scriptable test providers. */
 export const testServer = <E = never>(options: TestServerOptions<E> = {}) =>
@@ -75,6 +94,13 @@ export const csrfToken = Effect.gen(function*() {
   const body = yield* Schema.decodeUnknownEffect(Schema.Struct({ token: Schema.String }))(reply.body)
   return body.token
 })
+
+/** A GET with the CSRF header, as the web app asks for its LiveKit token. */
+export const getProtected = (path: string) =>
+  Effect.gen(function*() {
+    const request = HttpClientRequest.get(path).pipe(HttpClientRequest.setHeader("x-csrf-token", yield* csrfToken))
+    return yield* Effect.flatMap(HttpClient.execute(request), read)
+  })
 
 export interface PostOptions {
   /** a token to send; by default a fresh valid one, `null` sends none */

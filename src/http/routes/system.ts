@@ -1,13 +1,16 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import { Realtime } from "../../services/Realtime.ts"
 import { TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
 import { RateLimits } from "../rateLimit.ts"
 import { CSRF_TTL_SECONDS, issueCsrfToken } from "../tokens.ts"
 
 export const SystemRoutes = HttpApiBuilder.group(TutorApi, "system", Effect.fn(function*(handlers) {
-  const { csrfSecret } = yield* ServerConfig
+  const { csrfSecret, livekit } = yield* ServerConfig
+  const realtime = yield* Realtime
   return handlers.handleAll({
+    config: () => Effect.succeed({ realtime: realtime.available, livekit: livekit !== undefined }),
     health: () => Effect.succeed({ status: "ok", version: "b" } as const),
     // the reference served this at `/`, which is kept free for the web app
     info: () => Effect.succeed({ service: "version-b-backend", docs: "/openapi.json", health: "/health" }),

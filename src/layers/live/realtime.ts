@@ -56,7 +56,7 @@ const make = Effect.gen(function*() {
     return { clientSecret: secret.value, expiresAt: secret.expires_at, model: models.realtime, voice: realtimeVoice }
   })
 
-  return Realtime.of({ mintSession })
+  return Realtime.of({ available: true, mintSession })
 })
 
 /** Mints ephemeral OpenAI Realtime client secrets; without OPENAI_API_KEY, `RealtimeNotConfigured`. */

@@ -5,6 +5,7 @@ import { Realtime, RealtimeNotConfigured } from "../../services/Realtime.ts"
 export const RealtimeUnavailable = Layer.succeed(
   Realtime,
   Realtime.of({
+    available: false,
     mintSession: () =>
       Effect.fail(new RealtimeNotConfigured({ detail: "OpenAI Realtime is not configured: set OPENAI_API_KEY" }))
   })

@@ -1,5 +1,5 @@
 import { decodeJson, type Decoder } from "../lib/decode.ts"
-import { ApiError, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
+import { ApiError, csrf, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
 import { Escalated, GuardrailEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent } from "./messages.ts"
 
 type Attribute = string | number | boolean
@@ -48,7 +48,7 @@ export const escalate = async (sessionId: string, reason: string) =>
 
 /** A student token for Version A's LiveKit room, or null when this server has no LiveKit (503/404). */
 export const livekitToken = async (sessionId: string) => {
-  const response = await fetch(`/livekit/token?session_id=${encodeURIComponent(sessionId)}`)
+  const response = await fetch(`/livekit/token?session_id=${encodeURIComponent(sessionId)}`, { headers: { "X-CSRF-Token": await csrf.get() } })
   if (response.status === 503 || response.status === 404) {
     return { kind: "unavailable" as const, detail: await errorDetail(response) }
   }
