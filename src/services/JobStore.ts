@@ -55,6 +55,12 @@ export const newJob = (
   completedAt: null
 })
 
+/**
+ * The error of a job its server stopped before it finished: written by the stopping server on a
+ * graceful shutdown, or at the next start-up when the job's instance went down without one.
+ */
+export const INTERRUPTED_BY_RESTART = "interrupted by restart"
+
 export const isFinished = (job: Job): boolean => job.status === "complete" || job.status === "error"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", { jobId: Schema.String }) {}

@@ -1,6 +1,6 @@
 import { Clock, Effect, Stream } from "effect"
 import { Escalation, TeacherAccess } from "../services/Escalation.ts"
-import { isFinished, type Job, JobStore } from "../services/JobStore.ts"
+import { INTERRUPTED_BY_RESTART, isFinished, type Job, JobStore } from "../services/JobStore.ts"
 import { Sessions } from "../services/Sessions.ts"
 import { answerTurn, RECENT_TURNS } from "./answerTurn.ts"
 import type { TurnEvent } from "./events.ts"
@@ -115,7 +115,8 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
 
   yield* answerTurn({ sessionId, studentText, history, version: "b" }).pipe(
     Stream.runForEach(handle),
-    // a job cut short (shutdown, cancellation) must not stay `processing` for its waiters
-    Effect.onInterrupt(() => markError("Job interrupted"))
+    // a job cut short must not stay `processing` for its waiters; the server stopping is what
+    // interrupts jobs (a cancelled job's canceller writes its own reason over this one)
+    Effect.onInterrupt(() => markError(INTERRUPTED_BY_RESTART))
   )
 })

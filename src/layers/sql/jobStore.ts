@@ -1,7 +1,16 @@
 import { Clock, Duration, Effect, Layer, Option, PubSub, Ref, Schedule, Schema, Stream } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
 import { randomUUID } from "node:crypto"
-import { isFinished, type Job, Job as JobSchema, JOB_RETENTION, JobNotFound, JobStore, newJob } from "../../services/JobStore.ts"
+import {
+  INTERRUPTED_BY_RESTART,
+  isFinished,
+  type Job,
+  Job as JobSchema,
+  JOB_RETENTION,
+  JobNotFound,
+  JobStore,
+  newJob
+} from "../../services/JobStore.ts"
 import type { JobRetention } from "../memory/jobStore.ts"
 import { EpochMillisFromDate, isUuid, retryBrieflyOrDie } from "./rows.ts"
 
@@ -21,8 +30,6 @@ const defaults: JobStoreSqlOptions = {
   finishedTtl: Duration.seconds(JOB_RETENTION.finishedTtlSeconds),
   pollEvery: Duration.millis(250)
 }
-
-export const INTERRUPTED_BY_RESTART = "interrupted by restart"
 
 /** A job as stored, with the row version that orders its changes. */
 const JobRow = Schema.Struct({
