@@ -4,6 +4,7 @@ import { RoomEvent } from "@livekit/rtc-node"
 import { Config, Effect, Layer, ManagedRuntime, Option, Redacted, Schema } from "effect"
 import { fileURLToPath } from "node:url"
 import { liveConfig } from "../layers/live/config.ts"
+import { Sessions } from "../services/Sessions.ts"
 import { type AgentRuntime, EnglishAgent, OrchestratorAgent, returnFromEnglish } from "./agents.ts"
 import { LiveKitConfig, readLiveKitSettings } from "./config.ts"
 import { decodeHandback, EnglishJobJson, HANDBACK_TOPIC } from "./messages.ts"
@@ -54,6 +55,10 @@ const orchestratorEntry = async (ctx: JobContext) => {
   await ctx.connect()
   const roomName = ctx.room.name ?? ""
   const state = new SessionState(sessionForRoom(roomName), roomName)
+  // queued for the session record (learning_sessions with its room), never waited on
+  await runtime.runPromise(Sessions.use((sessions) =>
+    sessions.record(state.sessionId, { _tag: "Started", sessionToken: null, roomName })
+  ))
   const { apiKey, baseURL } = openAi
   const session = makeTutorSession({
     userData: { state, runtime },

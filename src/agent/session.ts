@@ -1,14 +1,34 @@
 import { type llm, type stt, type tts, type VAD, voice } from "@livekit/agents"
 import type { Room } from "@livekit/rtc-node"
-import { type Config, Effect, Layer } from "effect"
+import { Config, Effect, Layer, Option } from "effect"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
 import { type MissingProviderKeys, TutorProvidersLive } from "../layers/providers.ts"
+import { type DatabaseError, postgresDatabase } from "../layers/sql/database.ts"
+import { sqlRecords } from "../layers/sql/index.ts"
+import type { Escalation } from "../services/Escalation.ts"
+import type { Sessions } from "../services/Sessions.ts"
 import type { AgentRuntime, TutorUserData } from "./agents.ts"
 import type { LiveKitConfig } from "./config.ts"
 import { EnglishDispatchLive, roomChannelOf } from "./room.ts"
 import { TeacherAccessLiveKit } from "./tokens.ts"
 import { type AgentServices, publishStep, recordLine } from "./turns.ts"
+
+/** Connections per room: LISTEN holds one, the audit writer and the reads share the rest. */
+const ROOM_CONNECTIONS = 3
+
+/**
+ * The room's records and escalations. With `DATABASE_URL`: the server's PostgreSQL, so the
+ * session is in the same tables and an escalation reaches Version B's teacher sockets through
+ * LISTEN/NOTIFY. Without it: this process's memory. Never the embedded PGlite: its directory
+ * belongs to the server process, and two processes must not open it.
+ */
+const roomRecords: Layer.Layer<Escalation | Sessions, DatabaseError | Config.ConfigError> = Layer.unwrap(
+  Effect.map(Config.option(Config.Redacted("DATABASE_URL")), (url) =>
+    Option.isSome(url)
+      ? sqlRecords(postgresDatabase({ url: url.value, maxConnections: ROOM_CONNECTIONS }), { version: "a" })
+      : Layer.merge(escalationMemory(), sessionsMemory()))
+)
 
 /**
  * The services of one room's agent: the platform's providers and records, the room's data
@@ -16,11 +36,10 @@ import { type AgentServices, publishStep, recordLine } from "./turns.ts"
  */
 export const agentLayer = (
   room: Room
-): Layer.Layer<AgentServices, Config.ConfigError | MissingProviderKeys, LiveKitConfig> =>
+): Layer.Layer<AgentServices, Config.ConfigError | MissingProviderKeys | DatabaseError, LiveKitConfig> =>
   Layer.mergeAll(
     TutorProvidersLive,
-    escalationMemory(),
-    sessionsMemory(),
+    roomRecords,
     roomChannelOf(room),
     EnglishDispatchLive,
     TeacherAccessLiveKit

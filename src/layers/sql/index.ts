@@ -10,30 +10,40 @@ import { jobStoreSql } from "./jobStore.ts"
 import { sessionsSql } from "./sessions.ts"
 import { storeSql } from "./store.ts"
 
-export type Persistence = Store | AuditLog | JobStore | Escalation | Sessions
+/** The session record and escalations: what every front door keeps. */
+export type Records = Store | AuditLog | Escalation | Sessions
+export type Persistence = Records | JobStore
 
-export interface PersistenceOptions {
-  /** names this instance for job recovery after a restart (see `jobStoreSql`) */
-  readonly instanceId: string
+export interface RecordsOptions {
   /** the front door whose sessions and escalations these are */
   readonly version: SessionVersion
   readonly auditLog?: Partial<AuditLogOptions>
 }
+
+export interface PersistenceOptions extends RecordsOptions {
+  /** names this instance for job recovery after a restart (see `jobStoreSql`) */
+  readonly instanceId: string
+}
+
+const records = (options: RecordsOptions): Layer.Layer<Records, never, Database> =>
+  Layer.mergeAll(escalationSql({ version: options.version }), sessionsSql({ version: options.version })).pipe(
+    Layer.provideMerge(auditLog(options.auditLog)),
+    Layer.provideMerge(storeSql)
+  )
+
+/**
+ * Records without jobs, for a process that runs none (Version A's agent): a job store would
+ * mark the unfinished jobs of its instance id as interrupted when it starts, i.e. a server's.
+ */
+export const sqlRecords = <E>(database: Layer.Layer<Database, E>, options: RecordsOptions): Layer.Layer<Records, E> =>
+  records(options).pipe(Layer.provide(database))
 
 /** Every persistent service of the tutor over one database (`Store` and `AuditLog` are exposed too). */
 export const sqlPersistence = <E>(
   database: Layer.Layer<Database, E>,
   options: PersistenceOptions
 ): Layer.Layer<Persistence, E> =>
-  Layer.mergeAll(
-    jobStoreSql({ instanceId: options.instanceId }),
-    escalationSql({ version: options.version }),
-    sessionsSql({ version: options.version })
-  ).pipe(
-    Layer.provideMerge(auditLog(options.auditLog)),
-    Layer.provideMerge(storeSql),
-    Layer.provide(database)
-  )
+  Layer.merge(jobStoreSql({ instanceId: options.instanceId }), records(options)).pipe(Layer.provide(database))
 
 /**
  * `DATABASE_URL` → PostgreSQL, else embedded PGlite under `TUTOR_DATA_DIR` (default `./data`);
