@@ -2,11 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Option, Queue, Redacted, Schema, Scope, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import { postgresDatabase } from "../../src/layers/sql/database.ts"
-import { sqlPersistence } from "../../src/layers/sql/index.ts"
+import { sqlPersistence, sqlRecords } from "../../src/layers/sql/index.ts"
 import { storeSql } from "../../src/layers/sql/store.ts"
 import { DEFAULT_ANSWER } from "../../src/layers/test/specialists.ts"
 import { knownPcm } from "../../src/layers/test/speech.ts"
-import { TeacherAccess } from "../../src/services/Escalation.ts"
+import { Escalation, TeacherAccess } from "../../src/services/Escalation.ts"
 import { INTERRUPTED_BY_RESTART } from "../../src/services/JobStore.ts"
 import { SessionReport } from "../../src/services/Sessions.ts"
 import { Store } from "../../src/services/Store.ts"
@@ -141,6 +141,28 @@ describe("Version B server on PostgreSQL", () => {
         { type: "transcript", speaker: "student", text: "I want a real teacher" },
         { type: "escalation", trigger: "classifier" }
       ])
+    }), 30_000)
+
+  it.live("Version A's records on the same database (as its agent uses them) reach Version B's teacher socket", () =>
+    Effect.gen(function*() {
+      const { url } = yield* freshPostgresDatabase
+      const sessionId = "s-from-a"
+      const server = yield* start(serverOn(url, "b"))
+      const teacher = yield* server.run(teacherOf(sessionId))
+      expect(yield* Queue.take(teacher.inbox)).toMatchObject({ type: "connected" })
+      const agent = yield* Layer.build(sqlRecords(database(url), { version: "a" }))
+      const escalation = Context.get(agent, Escalation)
+      yield* escalation.raise({
+        sessionId,
+        reason: "Asked for a teacher",
+        trigger: "student_request",
+        teacherUrl: "wss://livekit.example.test/?room=tutor-s-from-a"
+      })
+      expect(yield* Queue.take(teacher.inbox).pipe(Effect.timeout("1 second"))).toMatchObject({
+        type: "escalation",
+        reason: "Asked for a teacher",
+        trigger: "student_request"
+      })
     }), 30_000)
 
   it.live("closing a 3-turn session writes ended_at and a report that matches the rows", () =>
