@@ -3,7 +3,7 @@
  * their sessions. The server keeps finished jobs for an hour by design, so the heap is read with
  * them and after dropping them (what the hourly sweep does).
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { check, type Row } from "../report.ts"
 import type { BenchServer } from "../server.ts"
 import { mib } from "../stats.ts"
@@ -26,10 +26,13 @@ const collectGarbage = Effect.promise(async () => {
   }
 })
 
-const read = Effect.andThen(collectGarbage, Effect.sync((): MemoryReading => {
+/** Longer than Node's keep-alive timeout (5 s): idle connections of earlier load are closed and freed. */
+const IDLE_CONNECTIONS_GONE = Duration.seconds(6)
+
+const read = Effect.sleep(IDLE_CONNECTIONS_GONE).pipe(Effect.andThen(collectGarbage), Effect.andThen(Effect.sync((): MemoryReading => {
   const usage = process.memoryUsage()
   return { rss: usage.rss, heapUsed: usage.heapUsed }
-}))
+})))
 
 /** Drops finished jobs the way the retention sweep would. */
 const dropJobs = (server: BenchServer, ids: ReadonlyArray<string | null>) =>
