@@ -1,6 +1,6 @@
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
 import { mkdirSync } from "node:fs"
-import { inject } from "vitest"
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -33,6 +33,31 @@ export const newContext = (browser: Browser, viewport: { width: number; height: 
     viewport,
     ...(viewport.width < 500 ? { isMobile: true, hasTouch: true } : {})
   })
+
+/**
+ * One browser for the test file and a fresh context (cookies, storage) for every test; the
+ * returned function gives the running test's context.
+ */
+export const freshContextPerTest = (viewport?: { width: number; height: number }): (() => BrowserContext) => {
+  let browser: Browser | undefined
+  let context: BrowserContext | undefined
+  beforeAll(async () => {
+    browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  beforeEach(async () => {
+    if (browser !== undefined) context = await newContext(browser, viewport)
+  })
+  afterEach(async () => {
+    await context?.close()
+  })
+  return () => {
+    if (context === undefined) throw new Error("the browser context exists only inside a test")
+    return context
+  }
+}
 
 export const open = async (context: BrowserContext, path: string): Promise<Page> => {
   const page = await context.newPage()

@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Locator, Page, Request } from "playwright-core"
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from "vitest"
-import { launchBrowser, newContext, open } from "./browser.ts"
+import type { Locator, Page, Request } from "playwright-core"
+import { describe, expect, it } from "vitest"
+import { freshContextPerTest, open } from "./browser.ts"
 
 /*
  * The reference's Playwright specs (REFERENCE_BEHAVIOUR §11.9), one `it` per test, against the real
@@ -8,21 +8,7 @@ import { launchBrowser, newContext, open } from "./browser.ts"
  * without LiveKit) instead of a Next.js route.
  */
 
-let browser: Browser
-let context: BrowserContext
-
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser.close()
-})
-beforeEach(async () => {
-  context = await newContext(browser)
-})
-afterEach(async () => {
-  await context.close()
-})
+const context = freshContextPerTest()
 
 const visible = (locator: Locator) => locator.waitFor({ state: "visible", timeout: 5_000 })
 const absent = async (locator: Locator) => {
@@ -32,24 +18,24 @@ const absent = async (locator: Locator) => {
 
 describe("FlowVisualizer", () => {
   it("version-a shows STT step", async () => {
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     await visible(page.getByTestId("flow-visualizer"))
     await visible(page.getByTestId("flow-step-stt"))
   })
 
   it("version-b hides STT step", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await visible(page.getByTestId("flow-visualizer"))
     await absent(page.getByTestId("flow-step-stt"))
   })
 
   it("version-a shows all 5 pipeline steps", async () => {
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     for (const step of ["stt", "orchestrator", "specialist", "guardrail", "tts"]) await visible(page.getByTestId(`flow-step-${step}`))
   })
 
   it("version-b shows 3 pipeline steps", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     for (const step of ["specialist", "guardrail", "tts"]) await visible(page.getByTestId(`flow-step-${step}`))
     expect(await page.locator("[data-testid^='flow-step-']").count()).toBe(3)
   })
@@ -57,25 +43,25 @@ describe("FlowVisualizer", () => {
 
 describe("Integration wiring", () => {
   it("clicking a question on version-a before joining shows the say-this hint", async () => {
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     await page.getByText("What is 25% of 80?").click()
     await visible(page.getByTestId("say-this-hint"))
     expect(await page.getByTestId("say-this-hint").textContent()).toContain("What is 25% of 80?")
   })
 
   it("clicking a question on version-b keeps Start Session visible", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await page.getByText("Why did World War I start?").click()
     await visible(page.getByText("Start Session"))
   })
 
   it("the LiveKit token route says plainly that Version A is not configured", async () => {
     // like every route that costs money it wants the page's CSRF token; without LiveKit it is a 503
-    const csrf: unknown = await (await context.request.get("/csrf/token")).json()
+    const csrf: unknown = await (await context().request.get("/csrf/token")).json()
     const token = typeof csrf === "object" && csrf !== null && "token" in csrf && typeof csrf.token === "string" ? csrf.token : ""
-    const response = await context.request.get("/livekit/token?session_id=e2e", { headers: { "X-CSRF-Token": token } })
+    const response = await context().request.get("/livekit/token?session_id=e2e", { headers: { "X-CSRF-Token": token } })
     expect(response.status()).toBe(503)
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     await visible(page.getByTestId("a-unavailable"))
     expect(await page.getByTestId("a-unavailable").textContent()).toContain("not available on this server")
     await page.getByText("Use Version B instead →").click()
@@ -85,25 +71,25 @@ describe("Integration wiring", () => {
 
 describe("Landing page", () => {
   it("shows both versions", async () => {
-    const page = await open(context, "/")
+    const page = await open(context(), "/")
     await visible(page.getByText("Version A — LiveKit"))
     await visible(page.getByText("Version B — OpenAI Realtime Direct"))
   })
 
   it("the first Start Demo link opens version A", async () => {
-    const page = await open(context, "/")
+    const page = await open(context(), "/")
     await page.getByText("Start Demo →").first().click()
     await page.waitForURL(/\?v=a/)
   })
 
   it("the last Start Demo link opens version B", async () => {
-    const page = await open(context, "/")
+    const page = await open(context(), "/")
     await page.getByText("Start Demo →").last().click()
     await page.waitForURL(/\?v=b/)
   })
 
   it("Architecture Comparison reveals the table", async () => {
-    const page = await open(context, "/")
+    const page = await open(context(), "/")
     await absent(page.getByText("LiveKit JWT → audio/video room"))
     await page.getByText("Architecture Comparison").click()
     await visible(page.getByText("LiveKit JWT → audio/video room"))
@@ -112,17 +98,17 @@ describe("Landing page", () => {
 
 describe("Student page", () => {
   it("version-a shows its title", async () => {
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     await visible(page.getByText("Version A — LiveKit"))
   })
 
   it("version-b shows its title", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await visible(page.getByText("Version B — OpenAI Realtime"))
   })
 
   it("shows the suggested questions", async () => {
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     await visible(page.getByText("What is 25% of 80?"))
     await visible(page.getByText("Why did World War I start?"))
     expect(await page.getByTestId("suggested-question").count()).toBe(6)
@@ -142,7 +128,7 @@ describe("Frontend observability — /events proxy", () => {
       route.request().method() === "POST" ? route.fulfill({ json: { ok: true } }) : route.continue())
 
   it("page load posts page.loaded with the version", async () => {
-    const page = await context.newPage()
+    const page = await context().newPage()
     await fulfilEvents(page)
     const loaded = postedEvent(page, "page.loaded")
     await page.goto("/student?v=b")
@@ -150,7 +136,7 @@ describe("Frontend observability — /events proxy", () => {
   })
 
   it("clicking a suggested question posts question.selected", async () => {
-    const page = await context.newPage()
+    const page = await context().newPage()
     await fulfilEvents(page)
     await page.goto("/student?v=b")
     const selected = postedEvent(page, "question.selected")
@@ -161,28 +147,28 @@ describe("Frontend observability — /events proxy", () => {
 
 describe("FlowVisualizer pipeline steps", () => {
   it("version-b visualizer present", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await visible(page.getByTestId("flow-visualizer"))
   })
 
   it("version-a shows flow-step-stt", async () => {
-    const page = await open(context, "/student?v=a")
+    const page = await open(context(), "/student?v=a")
     await visible(page.getByTestId("flow-step-stt"))
   })
 
   it("version-b does not show flow-step-stt", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await visible(page.getByTestId("flow-visualizer"))
     expect(await page.getByTestId("flow-step-stt").count()).toBe(0)
   })
 
   it("version-b shows specialist, guardrail, tts", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     for (const step of ["specialist", "guardrail", "tts"]) await visible(page.getByTestId(`flow-step-${step}`))
   })
 
   it("activeStep=specialist lights the specialist step only", async () => {
-    const page = await open(context, "/student?v=b&activeStep=specialist")
+    const page = await open(context(), "/student?v=b&activeStep=specialist")
     await visible(page.getByTestId("flow-step-specialist"))
     expect(await page.getByTestId("flow-step-specialist").getAttribute("data-active")).toBe("true")
     expect(await page.getByTestId("flow-step-guardrail").getAttribute("data-active")).toBeNull()
@@ -190,7 +176,7 @@ describe("FlowVisualizer pipeline steps", () => {
   })
 
   it("version-a activeStep=stt lights the STT step", async () => {
-    const page = await open(context, "/student?v=a&activeStep=stt")
+    const page = await open(context(), "/student?v=a&activeStep=stt")
     await visible(page.getByTestId("flow-step-stt"))
     expect(await page.getByTestId("flow-step-stt").getAttribute("data-active")).toBe("true")
   })
@@ -198,7 +184,7 @@ describe("FlowVisualizer pipeline steps", () => {
 
 describe("TeacherObserver", () => {
   it("version-b teacher page shows the inject input, which holds text, and the Inject button", async () => {
-    const page = await open(context, "/teacher?v=b&session=test-sess")
+    const page = await open(context(), "/teacher?v=b&session=test-sess")
     const input = page.getByTestId("teacher-inject-input")
     await visible(input)
     await input.fill("Good job, keep going!")
@@ -207,19 +193,19 @@ describe("TeacherObserver", () => {
   })
 
   it("version-a teacher page has no inject input", async () => {
-    const page = await open(context, "/teacher?v=a&session=test-sess")
+    const page = await open(context(), "/teacher?v=a&session=test-sess")
     await visible(page.getByText("Teacher Portal"))
     expect(await page.getByTestId("teacher-inject-input").count()).toBe(0)
   })
 
   it("the student page shows no escalation banner by default", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await visible(page.getByTestId("flow-visualizer"))
     expect(await page.getByTestId("escalation-banner").count()).toBe(0)
   })
 
   it("the teacher page shows no escalation panel by default", async () => {
-    const page = await open(context, "/teacher?v=b&session=test-sess")
+    const page = await open(context(), "/teacher?v=b&session=test-sess")
     await visible(page.getByTestId("teacher-inject-input"))
     expect(await page.getByTestId("escalation-panel").count()).toBe(0)
   })
@@ -234,7 +220,7 @@ describe("TradeoffPanel", () => {
   ] as const
   for (const [path, text] of cases) {
     it(`${path} shows the panel`, async () => {
-      const page = await open(context, path)
+      const page = await open(context(), path)
       const panel = page.getByTestId("tradeoff-panel")
       await visible(panel)
       expect(await panel.textContent()).toMatch(text)
@@ -242,7 +228,7 @@ describe("TradeoffPanel", () => {
   }
 
   it("dismiss hides the panel", async () => {
-    const page = await open(context, "/student?v=a&tradeoff=english")
+    const page = await open(context(), "/student?v=a&tradeoff=english")
     await visible(page.getByTestId("tradeoff-panel"))
     await page.getByTestId("tradeoff-dismiss").click()
     await absent(page.getByTestId("tradeoff-panel"))

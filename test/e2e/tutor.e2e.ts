@@ -1,27 +1,13 @@
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core"
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { launchBrowser, newContext, open, screenshot, toneAsPcm } from "./browser.ts"
+import type { Locator, Page } from "playwright-core"
+import { describe, expect, it } from "vitest"
+import { freshContextPerTest, open, screenshot, toneAsPcm } from "./browser.ts"
 
 /*
  * Version B end to end on the server's local providers (no keys): Realtime is not configured, so
  * the student page runs typed questions through /orchestrate, its event stream and /tts/stream.
  */
 
-let browser: Browser
-let context: BrowserContext
-
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser.close()
-})
-beforeEach(async () => {
-  context = await newContext(browser)
-})
-afterEach(async () => {
-  await context.close()
-})
+const context = freshContextPerTest()
 
 const text = async (locator: Locator): Promise<string> => (await locator.textContent()) ?? ""
 
@@ -58,7 +44,7 @@ const suggested = (page: Page, question: string) => page.getByRole("button", { n
 
 describe("Version B, local mode", () => {
   it("answers the suggested math question, plays its PCM through Web Audio and lights the real steps", async () => {
-    const page = await context.newPage()
+    const page = await context().newPage()
     const posts = recordPosts(page)
     await page.goto("/student?v=b")
     await startLocalSession(page)
@@ -87,7 +73,7 @@ describe("Version B, local mode", () => {
   })
 
   it("a typed question is asked with Enter", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await startLocalSession(page)
     await page.getByLabel("Your question").fill("What is 25% of 80?")
     await page.getByLabel("Your question").press("Enter")
@@ -96,7 +82,7 @@ describe("Version B, local mode", () => {
   })
 
   it("a question picked before the session starts is asked when it starts", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await suggested(page, "What is 25% of 80?").click()
     expect(await text(page.getByTestId("pending-question"))).toContain("What is 25% of 80?")
     await startLocalSession(page)
@@ -104,7 +90,7 @@ describe("Version B, local mode", () => {
   })
 
   it("Stop interrupts the spoken answer (barge-in)", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     // a long answer, so there is time to interrupt it
     await page.route("**/tts/stream", (route) => route.fulfill({ status: 200, contentType: "audio/pcm", body: toneAsPcm(5) }))
     await startLocalSession(page)
@@ -117,7 +103,7 @@ describe("Version B, local mode", () => {
   })
 
   it("stays usable when the backend fails", async () => {
-    const page = await open(context, "/student?v=b")
+    const page = await open(context(), "/student?v=b")
     await page.route("**/orchestrate", (route) => route.fulfill({ status: 500, json: { detail: "boom" } }))
     await startLocalSession(page)
     await suggested(page, "What is 25% of 80?").click()
@@ -131,7 +117,7 @@ describe("Version B, local mode", () => {
 
 describe("CSRF token", () => {
   it("is fetched on load and refreshed at 80 % of its TTL (240 s of 300 s)", async () => {
-    const page = await context.newPage()
+    const page = await context().newPage()
     await page.clock.install()
     let fetched = 0
     page.on("request", (request) => {
@@ -148,7 +134,7 @@ describe("CSRF token", () => {
 
 describe("Teacher in the loop", () => {
   it("the teacher link receives the escalation and the live transcript; an inject reaches the student", async () => {
-    const student = await open(context, "/student?v=b")
+    const student = await open(context(), "/student?v=b")
     await startLocalSession(student)
     await student.getByTestId("ask-teacher").click()
     await student.getByTestId("escalation-banner").waitFor()
@@ -156,7 +142,7 @@ describe("Teacher in the loop", () => {
     const link = await attribute(student.getByTestId("teacher-link"), "href")
     expect(link).toMatch(/^\/teacher\?v=b&session=[^&]+&token=.+/)
 
-    const teacher = await open(context, link)
+    const teacher = await open(context(), link)
     await expect.poll(() => attribute(teacher.getByTestId("teacher-session"), "data-link"), { timeout: 10_000 }).toBe("connected")
     // raised while the teacher is watching
     await student.getByTestId("ask-teacher").click()
@@ -174,7 +160,7 @@ describe("Teacher in the loop", () => {
   })
 
   it("a teacher link with a wrong token stays disconnected", async () => {
-    const teacher = await open(context, "/teacher?v=b&session=e2e-wrong&token=1:forged")
+    const teacher = await open(context(), "/teacher?v=b&session=e2e-wrong&token=1:forged")
     await teacher.getByTestId("teacher-inject-input").waitFor()
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     expect(await attribute(teacher.getByTestId("teacher-session"), "data-link")).not.toBe("connected")
@@ -184,7 +170,7 @@ describe("Teacher in the loop", () => {
 
 describe("Landing", () => {
   it("screenshot", async () => {
-    const page = await open(context, "/")
+    const page = await open(context(), "/")
     await page.getByText("Architecture Comparison").click()
     await page.getByText("LiveKit JWT → audio/video room").waitFor()
     await screenshot(page, "landing")
