@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Layer, PubSub, Ref, Stream } from "effect"
+import { Clock, Duration, Effect, Layer, PubSub, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { isFinished, type Job, JOB_RETENTION, JobNotFound, JobStore, newJob } from "../../services/JobStore.ts"
 
@@ -24,35 +24,33 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
   Layer.effect(
     JobStore,
     Effect.gen(function*() {
-      const entries = yield* Ref.make(new Map<string, Entry>())
+      // every read-modify-write below runs inside one synchronous step, so a plain Map is atomic
+      // here; copying an immutable map per write would cost O(jobs kept) on every update
+      const entries = new Map<string, Entry>()
       const ttlMillis = Duration.toMillis(Duration.fromInputUnsafe(retention.finishedTtl))
 
       const find = (id: string) =>
-        Effect.flatMap(Ref.get(entries), (map) => {
-          const entry = map.get(id)
+        Effect.suspend(() => {
+          const entry = entries.get(id)
           return entry === undefined ? Effect.fail(new JobNotFound({ jobId: id })) : Effect.succeed(entry)
         })
 
       const drop = (ids: ReadonlyArray<string>) =>
         Effect.gen(function*() {
-          const removed = yield* Ref.modify(entries, (map) => {
-            const next = new Map(map)
-            const gone: Array<Entry> = []
-            for (const id of ids) {
-              const entry = next.get(id)
-              if (entry !== undefined) gone.push(entry)
-              next.delete(id)
-            }
-            return [gone, next] as const
-          })
+          const removed = yield* Effect.sync(() =>
+            ids.flatMap((id) => {
+              const entry = entries.get(id)
+              entries.delete(id)
+              return entry === undefined ? [] : [entry]
+            })
+          )
           yield* Effect.forEach(removed, (entry) => PubSub.shutdown(entry.changes), { discard: true })
           return removed.length
         })
 
       const expire = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const map = yield* Ref.get(entries)
-        const expired = [...map.values()]
+        const expired = [...entries.values()]
           .filter(({ job }) => isFinished(job) && job.completedAt !== null && now - job.completedAt > ttlMillis)
           .map(({ job }) => job.id)
         const count = yield* drop(expired)
@@ -66,18 +64,19 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
         create: Effect.fn("JobStore.create")(function*(input) {
           const job = newJob(input, randomUUID(), yield* Clock.currentTimeMillis)
           const changes = yield* PubSub.unbounded<Entry>()
-          yield* Ref.update(entries, (map) => new Map(map).set(job.id, { job, version: 0, changes }))
+          entries.set(job.id, { job, version: 0, changes })
           return job
         }),
         get: Effect.fn("JobStore.get")(function*(id) {
           return (yield* find(id)).job
         }),
         update: Effect.fn("JobStore.update")(function*(id, change) {
-          const updated = yield* Ref.modify(entries, (map) => {
-            const entry = map.get(id)
-            if (entry === undefined) return [undefined, map] as const
+          const updated = yield* Effect.sync(() => {
+            const entry = entries.get(id)
+            if (entry === undefined) return undefined
             const next: Entry = { ...entry, job: change(entry.job), version: entry.version + 1 }
-            return [next, new Map(map).set(id, next)] as const
+            entries.set(id, next)
+            return next
           })
           if (updated === undefined) return yield* new JobNotFound({ jobId: id })
           yield* PubSub.publish(updated.changes, updated)

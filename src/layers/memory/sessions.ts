@@ -1,4 +1,4 @@
-import { Clock, DateTime, Duration, Effect, Layer, Ref } from "effect"
+import { Clock, DateTime, Duration, Effect, Layer } from "effect"
 import type { ConversationTurn, Subject } from "../../services/Specialists.ts"
 import {
   type RoutingDecision,
@@ -111,29 +111,28 @@ export const sessionsMemory = (limits: Partial<SessionLimits> = {}): Layer.Layer
       const { idleTtl, maxEntries, maxSessions, sweepEvery } = { ...defaultLimits, ...limits }
       const idleMillis = Duration.toMillis(Duration.fromInputUnsafe(idleTtl))
       // Map iteration order is insertion order; re-inserting on every touch keeps the least recently
-      // active session first, so evicting the oldest is O(1)
-      const sessions = yield* Ref.make(new Map<string, SessionState>())
+      // active session first, so evicting the oldest is O(1). Every change is one synchronous step,
+      // so mutating the Map in place is atomic and avoids copying all sessions per write.
+      const sessions = new Map<string, SessionState>()
 
       const sweep = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        yield* Ref.update(sessions, (map) => new Map([...map].filter(([, state]) => now - state.lastActive <= idleMillis)))
+        for (const [sessionId, state] of sessions) {
+          if (now - state.lastActive > idleMillis) sessions.delete(sessionId)
+        }
       })
       yield* Effect.sleep(sweepEvery).pipe(Effect.andThen(sweep), Effect.forever, Effect.forkScoped)
 
-      const current = (sessionId: string) => Effect.map(Ref.get(sessions), (map) => map.get(sessionId))
+      const current = (sessionId: string) => Effect.sync(() => sessions.get(sessionId))
 
       return Sessions.of({
         record: Effect.fn("Sessions.record")(function*(sessionId, event) {
           const now = yield* Clock.currentTimeMillis
-          yield* Ref.update(sessions, (map) => {
-            const next = new Map(map)
-            const state = next.get(sessionId) ?? emptyState(now)
-            next.delete(sessionId)
-            next.set(sessionId, { ...apply(state, event, now, maxEntries), lastActive: now })
-            const oldest = next.keys().next()
-            if (next.size > maxSessions && !oldest.done) next.delete(oldest.value)
-            return next
-          })
+          const state = sessions.get(sessionId) ?? emptyState(now)
+          sessions.delete(sessionId)
+          sessions.set(sessionId, { ...apply(state, event, now, maxEntries), lastActive: now })
+          const oldest = sessions.keys().next()
+          if (sessions.size > maxSessions && !oldest.done) sessions.delete(oldest.value)
         }),
         recentTurns: Effect.fn("Sessions.recentTurns")(function*(sessionId, count) {
           const state = yield* current(sessionId)
@@ -148,11 +147,8 @@ export const sessionsMemory = (limits: Partial<SessionLimits> = {}): Layer.Layer
         }),
         close: Effect.fn("Sessions.close")(function*(sessionId) {
           const now = yield* Clock.currentTimeMillis
-          const state = yield* Ref.modify(sessions, (map) => {
-            const next = new Map(map)
-            next.delete(sessionId)
-            return [map.get(sessionId) ?? emptyState(now), next] as const
-          })
+          const state = sessions.get(sessionId) ?? emptyState(now)
+          sessions.delete(sessionId)
           return report(state, DateTime.formatIso(DateTime.makeUnsafe(now)))
         })
       })
