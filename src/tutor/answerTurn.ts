@@ -1,4 +1,4 @@
-import { Clock, Effect, Schema, Stream } from "effect"
+import { Clock, Effect, Fiber, Schema, Stream } from "effect"
 import { Guardrail } from "../services/Guardrail.ts"
 import { Speech } from "../services/Speech.ts"
 import { Prices, summarizeUsage, type TokenUsage, UsageMeter } from "../services/Usage.ts"
@@ -273,8 +273,15 @@ export const answerTurn = (
     const voice = options.voice
     const recent = request.history.slice(-RECENT_TURNS)
 
+    // classification starts with the input check, not after it: the check is off the critical
+    // path, and a flagged message interrupts the classifier it no longer needs
+    const classifying = yield* classifyTurn(request.studentText, recent).pipe(
+      Effect.provideService(UsageMeter, meter),
+      Effect.forkChild
+    )
     const inputCategories = yield* flaggedInput(request.studentText)
     if (inputCategories !== undefined) {
+      yield* Fiber.interrupt(classifying)
       tally.classifyMs = yield* elapsed(tally)
       const reason = `Student message flagged for: ${inputCategories.join(", ") || "unsafe content"}`
       return Stream.succeed<TurnEvent>({
@@ -287,7 +294,7 @@ export const answerTurn = (
       }).pipe(Stream.concat(fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, { trigger: "flagged_input", reason })))
     }
 
-    const routed = yield* classifyTurn(request.studentText, recent).pipe(Effect.provideService(UsageMeter, meter))
+    const routed = yield* Fiber.join(classifying)
     tally.classifyMs = yield* elapsed(tally)
     yield* Effect.annotateCurrentSpan({
       "tutor.subject": routed.subject,

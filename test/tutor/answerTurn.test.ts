@@ -143,17 +143,36 @@ describe("answerTurn", () => {
       assert.deepInclude(ofType(events, "done")[0], { outcome: "escalated", subject: "escalate" })
     }))
 
-  it.effect("a flagged student message escalates before any classifier or specialist sees it", () =>
+  it.effect("a flagged student message escalates: no specialist answers it and the classifier is cut off", () =>
     Effect.gen(function*() {
       const calls: Array<string> = []
-      const events = yield* run("I want to hurt someone").pipe(
-        Effect.provide(layers({ onEvent: (e) => calls.push(e) }, { flag: (text) => text.includes("hurt") ? ["violence"] : undefined }))
+      const fiber = yield* run("I want to hurt someone").pipe(
+        Effect.provide(layers(
+          { classifyDelay: "150 millis", onEvent: (e) => calls.push(e) },
+          { moderationDelay: "80 millis", flag: (text) => text.includes("hurt") ? ["violence"] : undefined }
+        )),
+        Effect.forkChild
       )
-      expect(calls).toEqual([])
+      yield* TestClock.adjust("500 millis")
+      const events = yield* Fiber.join(fiber)
+      expect(calls.filter((call) => call.startsWith("answer:"))).toEqual([])
       const escalation = ofType(events, "escalation")[0]
       assert.deepInclude(escalation, { trigger: "flagged_input" })
       expect(escalation?.reason).toContain("violence")
       expect(sentences(events)).toEqual([ESCALATION_SENTENCE])
+      // decided when moderation answered (80 ms), without waiting for the classifier (150 ms)
+      expect(ofType(events, "classified")[0]?.latencyMs).toBe(80)
+    }))
+
+  it.effect("checks the student's message while classifying: both waits overlap", () =>
+    Effect.gen(function*() {
+      const fiber = yield* run("What is 25% of 80?").pipe(
+        Effect.provide(layers({ classifyDelay: "150 millis" }, { moderationDelay: "80 millis" })),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust("2 seconds")
+      const events = yield* Fiber.join(fiber)
+      expect(ofType(events, "classified")[0]?.latencyMs).toBe(150)
     }))
 
   it.effect("gives the classifier and specialist the session's recent turns", () =>
