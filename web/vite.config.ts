@@ -4,13 +4,13 @@ import { defineConfig } from "vite"
 const api = process.env["TUTOR_API_URL"] ?? "http://localhost:8001"
 
 // Paths the platform server answers; everything else is the app (Vite's SPA fallback serves index.html).
-const apiPaths = ["/csrf", "/events", "/session", "/orchestrate", "/tts", "/escalate", "/livekit", "/health"]
+const apiPaths = ["/csrf", "/events", "/session", "/orchestrate", "/tts", "/escalate", "/livekit", "/config", "/health"]
 
 export default defineConfig({
   root: import.meta.dirname,
   // Preact through the built-in Oxc JSX transform: no framework plugin needed.
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
-  // livekit-client (~530 kB) is its own chunk, loaded only when a student joins a Version A room
+  // livekit-client (~530 kB) is its own chunk, loaded only when a student or a teacher joins a Version A room
   build: { outDir: "dist", emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 600 },
   server: {
     proxy: {

@@ -81,6 +81,18 @@ describe("Version B, local mode", () => {
     expect(await page.getByLabel("Your question").inputValue()).toBe("")
   })
 
+  it("/config says typed mode: the text box is there before Start and asks at once", async () => {
+    const page = await open(context(), "/student?v=b")
+    await page.getByTestId("typed-ahead").waitFor()
+    const session = page.getByTestId("b-session")
+    expect(await attribute(session, "data-realtime")).toBe("false")
+    expect(await attribute(session, "data-mode")).toBe("idle")
+    expect(await page.getByText("Start Session").isVisible()).toBe(true)
+    await page.getByLabel("Your question").fill("What is 25% of 80?")
+    await page.getByLabel("Your question").press("Enter")
+    await expect.poll(() => text(transcript(page)), { timeout: 15_000 }).toMatch(/Math:.*\b20\b/s)
+  })
+
   it("a question picked before the session starts is asked when it starts", async () => {
     const page = await open(context(), "/student?v=b")
     await suggested(page, "What is 25% of 80?").click()

@@ -1,6 +1,6 @@
 import { decodeJson, type Decoder } from "../lib/decode.ts"
 import { ApiError, csrf, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
-import { Escalated, GuardrailEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent } from "./messages.ts"
+import { Escalated, GuardrailEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent, ServerFeatures } from "./messages.ts"
 
 type Attribute = string | number | boolean
 
@@ -45,6 +45,13 @@ export const ttsStream = async (jobId: string, sessionId: string, signal: AbortS
 
 export const escalate = async (sessionId: string, reason: string) =>
   readJson(await postProtected("/escalate", { session_id: sessionId, reason }), Escalated)
+
+/** `GET /config`, read once per page load: it mints nothing, so asking it on load costs no token. */
+let features: Promise<ServerFeatures> | null = null
+export const serverFeatures = (): Promise<ServerFeatures> => {
+  features ??= fetch("/config").then((response) => readJson(response, ServerFeatures))
+  return features
+}
 
 /** A student token for Version A's LiveKit room, or null when this server has no LiveKit (503/404). */
 export const livekitToken = async (sessionId: string) => {

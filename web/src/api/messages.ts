@@ -26,11 +26,15 @@ export const Escalated = object({ teacher_ws_url: string, session_id: string })
 
 export const LiveKitToken = object({ token: string, url: string })
 
+/** `GET /config`: what this server can do, so the pages can say so before any click. */
+export const ServerFeatures = object({ realtime: boolean, livekit: boolean })
+export type ServerFeatures = Decoded<typeof ServerFeatures>
+
 export const TranscriptMessage = object({ speaker: string, text: string, subject: nullable(string) })
 
 /** Server → teacher WebSocket (reference §7.3 plus SPEC §4). */
 export const TeacherType = object({ type: literal("connected", "transcript", "escalation", "teacher_hint", "pong") })
-export const TeacherEscalation = object({ reason: string })
+export const TeacherEscalation = object({ reason: string, teacher_ws_url: string })
 export const TeacherHint = object({ text: string })
 
 /** Teacher → student over `GET /session/{id}/events`. */

@@ -8,6 +8,7 @@ import { RealtimeConnection, type ToolCall } from "../realtime/RealtimeConnectio
 import { teacherLink } from "./teacherLink.ts"
 import { runTurn } from "./turn.ts"
 import { errorMessage, type SessionProps } from "./types.ts"
+import { useServerFeatures } from "./useServerFeatures.ts"
 import { useStudentChannel } from "./useStudentChannel.ts"
 
 type Mode =
@@ -25,6 +26,10 @@ const STATUS_LABEL: Record<Mode["kind"], string> = {
 
 const NO_REALTIME =
   "OpenAI Realtime is not configured on this server, so there is no live voice. Type a question or pick one; the tutor's answer is spoken by the backend."
+
+/** Said before Start when `GET /config` already tells there is no Realtime voice. */
+const TYPED_AHEAD =
+  "This server has no OpenAI Realtime voice: questions are typed or picked, and the backend speaks the answers. You can ask right away."
 
 const STUDENT_ASKED = "The student asked for a teacher"
 
@@ -49,6 +54,7 @@ interface Escalation {
 
 /** Version B: the Realtime voice over WebRTC when the server has it, typed questions otherwise. */
 export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff }: SessionProps) {
+  const features = useServerFeatures()
   const [mode, setMode] = useState<Mode>({ kind: "idle" })
   const [scheduledBytes, setScheduledBytes] = useState(0)
   const [playing, setPlaying] = useState(false)
@@ -69,7 +75,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
   }
 
   const raised = (reason: string, wsUrl: string) => {
-    setEscalation({ reason, teacherLink: teacherLink(sessionId, wsUrl) })
+    setEscalation({ reason, teacherLink: teacherLink("b", sessionId, wsUrl) })
     showTradeoff("teacher")
   }
 
@@ -213,6 +219,8 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
   useEffect(() => hangUp, [])
 
   const started = mode.kind === "realtime" || mode.kind === "local"
+  // known typed mode: the text box needs no session, so it is there before Start
+  const typedAhead = mode.kind === "idle" && features.kind === "known" && !features.features.realtime
   return (
     <>
       {escalation && (
@@ -222,6 +230,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
         class="card session"
         data-testid="b-session"
         data-mode={mode.kind}
+        data-realtime={features.kind === "known" ? String(features.features.realtime) : undefined}
         data-audio-bytes={scheduledBytes}
         data-voice={mode.kind === "realtime" ? (voiceMuted ? "muted" : "live") : undefined}
       >
@@ -244,6 +253,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
               The tutor's voice runs on OpenAI Realtime directly from your browser; every answer comes from our backend,
               checked by the guardrail, and is spoken while it streams.
             </p>
+            {typedAhead && <p class="notice" data-testid="typed-ahead">{TYPED_AHEAD}</p>}
             {pending && <p class="hint" data-testid="pending-question">💬 Start the session to ask: “{pending}”</p>}
             <button type="button" class="button" disabled={mode.kind === "connecting"} onClick={() => void start()}>
               {mode.kind === "connecting" ? "Connecting..." : "Start Session"}
@@ -259,7 +269,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
         )}
         {mode.kind === "local" && <p class="notice" data-testid="local-mode">{mode.note}</p>}
 
-        {started && (
+        {(started || typedAhead) && (
           <form
             class="ask"
             onSubmit={(event) => {
