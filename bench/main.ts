@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url"
 import { makeAddresses } from "./api.ts"
 import { parseOptions, USAGE } from "./options.ts"
 import { runFirstAudio } from "./phases/firstAudio.ts"
+import { runLocalSpeech } from "./phases/localSpeech.ts"
 import { studentTurns, withLeakCheck } from "./phases/memory.ts"
 import { runOrchestrate } from "./phases/orchestrate.ts"
 import { runRelay } from "./phases/relay.ts"
@@ -58,6 +59,7 @@ const program = Effect.gen(function*() {
     "first audio: pipelined vs sequential",
     runFirstAudio(caller, script, options.firstAudioTurns).pipe(Effect.provideContext(providers))
   )
+  const localSpeech = yield* phase("local speech: first chunk", runLocalSpeech(10))
   const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, stub, options.relayTurns))
   const orchestrate = yield* phase(
     "POST /orchestrate under load",
@@ -83,7 +85,7 @@ const program = Effect.gen(function*() {
       )
     )
 
-  const rows = [orchestrate, firstAudio, relay, sessions, memory].flatMap((result) => result.rows)
+  const rows = [orchestrate, firstAudio, localSpeech, relay, sessions, memory].flatMap((result) => result.rows)
   yield* Console.log(`\n${renderMachine(host, mode)}\n${renderTable(rows)}`)
   writeFileSync(RESULTS, JSON.stringify({
     machine: host,
@@ -94,6 +96,7 @@ const program = Effect.gen(function*() {
     details: {
       orchestrate: orchestrate.details,
       firstAudio: firstAudio.details,
+      localSpeech: localSpeech.details,
       relay: relay.details,
       sessions: sessions.details,
       memory: memory.details

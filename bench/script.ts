@@ -27,12 +27,14 @@ export const answerAudioBytes = (script: StubScript): number =>
   script.sentences.reduce((sum, sentence) => sum + stubPcm(sentence.trim()).length, 0)
 
 /**
- * The stub's own latencies before the first audio byte of the pipelined turn: input moderation,
- * classification, the first token, one chunk more (the text after a sentence proves it complete),
+ * The stub's own latencies before the first audio byte of the pipelined turn: input moderation
+ * alongside classification, the first token, one chunk more (the text after a sentence proves it complete),
  * the sentence's moderation and the speech's first byte.
  */
 export const pipelinedCriticalPathMs = (script: StubScript): number =>
-  script.moderationMs + script.classifierMs + script.firstTokenMs + script.chunkMs + script.moderationMs + script.ttsMs
+  // the student's message is moderated while it is classified: only the longer of the two counts
+  Math.max(script.moderationMs, script.classifierMs) + script.firstTokenMs + script.chunkMs + script.moderationMs +
+  script.ttsMs
 
 /**
  * The same for the sequential design: classify, the whole answer (the last sentence, then the
