@@ -2,6 +2,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Exit, Layer, Runtime } from "effect"
 import { ServerConfigFromEnv } from "./http/config.ts"
 import { logListening, makeServer, NodeServerFromConfig } from "./http/server.ts"
+import { TracingLive } from "./layers/observability.ts"
 import { TutorProvidersLive } from "./layers/providers.ts"
 import { sqlPersistenceFromConfig } from "./layers/sql/index.ts"
 
@@ -19,7 +20,9 @@ const Main = logListening.pipe(
   // database takes seconds to start
   Layer.provide(NodeServerFromConfig.pipe(Layer.provide(persistence))),
   Layer.provide(TutorProvidersLive),
-  Layer.provide(ServerConfigFromEnv)
+  Layer.provide(ServerConfigFromEnv),
+  // outermost, so it is released last: spans of the shutdown itself are flushed too
+  Layer.provide(TracingLive)
 )
 
 NodeRuntime.runMain(Layer.launch(Main), {

@@ -3,6 +3,7 @@ import type { Room } from "@livekit/rtc-node"
 import { Config, Effect, Layer, Option } from "effect"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
+import { TracingLive } from "../layers/observability.ts"
 import { type MissingProviderKeys, TutorProvidersLive } from "../layers/providers.ts"
 import { type DatabaseError, postgresDatabase } from "../layers/sql/database.ts"
 import { sqlRecords } from "../layers/sql/index.ts"
@@ -43,6 +44,9 @@ export const agentLayer = (
     roomChannelOf(room),
     EnglishDispatchLive,
     TeacherAccessLiveKit
+  ).pipe(
+    // the room's turns are traced like Version B's, flushed when the room's runtime is disposed
+    Layer.provideMerge(TracingLive)
   )
 
 export interface TutorSessionOptions {
