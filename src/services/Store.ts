@@ -37,8 +37,8 @@ export const TurnSpoken = Schema.TaggedStruct("TurnSpoken", {
   at: At
 })
 
-export const RoutingDecided = Schema.TaggedStruct("RoutingDecided", {
-  sessionId: Schema.String,
+/** A routing decision as written and as read back. */
+const routingFields = {
   /** who routed: `orchestrator` (B's classifier, A's orchestrator agent) */
   fromAgent: Schema.String,
   toAgent: Subject,
@@ -49,11 +49,12 @@ export const RoutingDecided = Schema.TaggedStruct("RoutingDecided", {
   /** the classifier failed and the english/0.5 default was used */
   fallback: Schema.Boolean,
   at: At
-})
+}
+
+export const RoutingDecided = Schema.TaggedStruct("RoutingDecided", { sessionId: Schema.String, ...routingFields })
 
 /** One sentence the guardrail did not pass unchanged. */
-export const GuardrailFlagged = Schema.TaggedStruct("GuardrailFlagged", {
-  sessionId: Schema.String,
+const guardrailFields = {
   sentenceIndex: Schema.NullOr(Schema.Number),
   action: GuardrailAction,
   /** the sentence as the specialist wrote it; null when the recorder only knows the verdict */
@@ -63,7 +64,9 @@ export const GuardrailFlagged = Schema.TaggedStruct("GuardrailFlagged", {
   categories: Schema.Array(Schema.String),
   scores: Schema.Record(Schema.String, Schema.Number),
   at: At
-})
+}
+
+export const GuardrailFlagged = Schema.TaggedStruct("GuardrailFlagged", { sessionId: Schema.String, ...guardrailFields })
 
 /** Milliseconds from the start of one turn to each stage; null when the stage did not happen. */
 export const LatencyMeasured = Schema.TaggedStruct("LatencyMeasured", {
@@ -92,28 +95,14 @@ export const StoredTurn = Schema.Struct({
 })
 export type StoredTurn = typeof StoredTurn.Type
 
-export const StoredRouting = Schema.Struct({
-  fromAgent: Schema.String,
-  toAgent: Subject,
-  confidence: Schema.Number,
-  latencyMs: Schema.Number,
-  excerpt: Schema.String,
-  fallback: Schema.Boolean,
-  at: At
-})
+export const StoredRouting = Schema.Struct(routingFields)
 export type StoredRouting = typeof StoredRouting.Type
 
 export const StoredGuardrailEvent = Schema.Struct({
-  sentenceIndex: Schema.NullOr(Schema.Number),
-  action: GuardrailAction,
-  original: Schema.NullOr(Schema.String),
-  replacement: Schema.NullOr(Schema.String),
-  categories: Schema.Array(Schema.String),
-  scores: Schema.Record(Schema.String, Schema.Number),
+  ...guardrailFields,
   flagged: Schema.Boolean,
   /** the highest category score, the reference's single `confidence` */
-  confidence: Schema.Number,
-  at: At
+  confidence: Schema.Number
 })
 export type StoredGuardrailEvent = typeof StoredGuardrailEvent.Type
 
