@@ -5,6 +5,8 @@ import { JobStatus as JobStatusLiteral } from "../services/JobStore.ts"
 import { SessionReport } from "../services/Sessions.ts"
 import { DEFAULT_VOICE } from "../services/Speech.ts"
 import { Subject } from "../services/Specialists.ts"
+import { UsageSummary } from "../services/Usage.ts"
+import { TurnLatency } from "../tutor/events.ts"
 import {
   CsrfFailed,
   JobFailed,
@@ -48,7 +50,10 @@ export const JobStatusBody = Schema.Struct({
   confidence: Schema.NullOr(Schema.Number),
   safe_text: Schema.NullOr(Schema.String),
   tts_ready: Schema.Boolean,
-  error_message: Schema.NullOr(Schema.String)
+  error_message: Schema.NullOr(Schema.String),
+  /** additions to the reference: stage timings and tokens of the answered turn; null until it is complete */
+  latency: Schema.NullOr(TurnLatency),
+  usage: Schema.NullOr(UsageSummary)
 })
 
 /** Declared for the OpenAPI document; the handlers write these bodies themselves as they stream. */

@@ -1,6 +1,7 @@
 import { Context, type Effect, Schema, type Stream } from "effect"
-import { GuardrailAction } from "../tutor/events.ts"
+import { GuardrailAction, TurnLatency } from "../tutor/events.ts"
 import { Confidence, Subject } from "./Specialists.ts"
+import { UsageSummary } from "./Usage.ts"
 
 export const JobStatus = Schema.Literals(["pending", "processing", "complete", "error"])
 export type JobStatus = typeof JobStatus.Type
@@ -28,7 +29,10 @@ export const Job = Schema.Struct({
   errorMessage: Schema.NullOr(Schema.String),
   dispatchedAt: EpochMillis,
   classifiedAt: Schema.NullOr(EpochMillis),
-  completedAt: Schema.NullOr(EpochMillis)
+  completedAt: Schema.NullOr(EpochMillis),
+  /** the answered turn's stage timings and token usage, as its `done` event reported them; null until then */
+  latency: Schema.NullOr(TurnLatency),
+  usage: Schema.NullOr(UsageSummary)
 })
 export type Job = typeof Job.Type
 
@@ -52,7 +56,9 @@ export const newJob = (
   errorMessage: null,
   dispatchedAt,
   classifiedAt: null,
-  completedAt: null
+  completedAt: null,
+  latency: null,
+  usage: null
 })
 
 /**

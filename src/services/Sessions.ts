@@ -1,6 +1,7 @@
 import { Context, type Effect, Schema } from "effect"
 import type { GuardrailAction } from "../tutor/events.ts"
 import { Confidence, type ConversationTurn, Subject } from "./Specialists.ts"
+import type { UsageSummary } from "./Usage.ts"
 
 /** One line of a session's transcript, in the order it was said. */
 export const TranscriptTurn = Schema.Struct({
@@ -52,7 +53,11 @@ export type SessionEvent =
   | { readonly _tag: "Routing"; readonly decision: RoutingDecision }
   | GuardrailFlag
   | { readonly _tag: "Escalated"; readonly reason: string }
-  | { readonly _tag: "Latency"; readonly latency: StageLatency }
+  /**
+   * one answered turn's measurements; `usage` is absent where the recorder does not meter tokens
+   * (Version A's agent), and such a turn makes the session's cost unknown
+   */
+  | { readonly _tag: "Latency"; readonly latency: StageLatency; readonly usage?: UsageSummary }
 
 /** Milliseconds from the start of a turn to each stage; null when the stage did not happen. */
 export interface StageLatency {
@@ -88,6 +93,13 @@ export const SessionReport = Schema.Struct({
     first_token: LatencySummary,
     first_sentence: LatencySummary,
     total: LatencySummary
+  }),
+  /** summed over the session's answered turns */
+  usage: Schema.Struct({
+    input_tokens: Schema.Number,
+    output_tokens: Schema.Number,
+    /** null when a turn used a model without a price, or was not metered */
+    estimated_cost_usd: Schema.NullOr(Schema.Number)
   }),
   closed_at: Schema.String
 })

@@ -68,7 +68,10 @@ const guardrailFields = {
 
 export const GuardrailFlagged = Schema.TaggedStruct("GuardrailFlagged", { sessionId: Schema.String, ...guardrailFields })
 
-/** Milliseconds from the start of one turn to each stage; null when the stage did not happen. */
+/**
+ * One answered turn: milliseconds from its start to each stage (null when the stage did not
+ * happen), and the tokens it used.
+ */
 export const LatencyMeasured = Schema.TaggedStruct("LatencyMeasured", {
   sessionId: Schema.String,
   classifyMs: Schema.Number,
@@ -76,6 +79,10 @@ export const LatencyMeasured = Schema.TaggedStruct("LatencyMeasured", {
   firstSentenceMs: Schema.NullOr(Schema.Number),
   firstAudioMs: Schema.NullOr(Schema.Number),
   totalMs: Schema.Number,
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  /** null when the turn used a model without a price, or its tokens were not metered */
+  estimatedCostUsd: Schema.NullOr(Schema.Number),
   at: At
 })
 

@@ -98,10 +98,12 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
             safeText: event.text,
             rawText: event.rawText,
             ttsReady: event.text.length > 0,
-            completedAt: now
+            completedAt: now,
+            latency: event.latency,
+            usage: event.usage
           }))
           yield* say("tutor", event.text, event.subject)
-          yield* sessions.record(sessionId, { _tag: "Latency", latency: event.latency })
+          yield* sessions.record(sessionId, { _tag: "Latency", latency: event.latency, usage: event.usage })
         })
       case "failed":
         return Effect.gen(function*() {

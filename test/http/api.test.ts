@@ -3,7 +3,18 @@ import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { createHmac } from "node:crypto"
 import { scriptedFailure } from "../../src/layers/test/specialists.ts"
-import { dispatch, get, post, postRaw, scriptedRealtime, TEST_CSRF_SECRET, testServer, waitFor } from "./harness.ts"
+import {
+  dispatch,
+  get,
+  post,
+  postRaw,
+  SCRIPTED_COST_USD,
+  SCRIPTED_USAGE,
+  scriptedRealtime,
+  TEST_CSRF_SECRET,
+  testServer,
+  waitFor
+} from "./harness.ts"
 
 const csrfFailed = { detail: "CSRF check failed" }
 const question = { session_id: "s-api", student_text: "What is 25% of 80?" }
@@ -103,6 +114,28 @@ describe("Version B API: reference routes, statuses and texts", () => {
         expect((yield* get(`/orchestrate/${jobId}`)).body).toEqual({ ...status, confidence: 0.95 })
       }).pipe(Effect.provide(testServer())))
 
+    it.live("a complete job carries its turn's stage latencies and token usage with the estimated cost", () =>
+      Effect.gen(function*() {
+        const jobId = yield* dispatch("s-usage", "What is 25% of 80?")
+        const status = yield* waitFor(jobId)
+        expect(status.usage).toEqual({
+          inputTokens: 1000,
+          outputTokens: 200,
+          byModel: [SCRIPTED_USAGE],
+          estimatedCostUsd: expect.closeTo(SCRIPTED_COST_USD, 12),
+          unpricedModels: []
+        })
+        expect(status.latency?.firstSentenceMs).toEqual(expect.any(Number))
+        expect(status.latency?.totalMs).toBeGreaterThanOrEqual(status.latency?.firstSentenceMs ?? Infinity)
+        expect((yield* get(`/orchestrate/${jobId}`)).body).toMatchObject({ latency: status.latency, usage: status.usage })
+      }).pipe(Effect.provide(testServer({ specialists: { usage: SCRIPTED_USAGE } }))))
+
+    it.live("an unfinished job has no latency or usage yet", () =>
+      Effect.gen(function*() {
+        const jobId = yield* dispatch("s-pending", "What is 25% of 80?")
+        expect((yield* get(`/orchestrate/${jobId}`)).body).toMatchObject({ status: "pending", latency: null, usage: null })
+      }).pipe(Effect.provide(testServer({ specialists: { classifyDelay: "1 second", usage: SCRIPTED_USAGE } }))))
+
     it.live("an unknown job is a 404 Job not found on GET, /wait and /tts/stream", () =>
       Effect.gen(function*() {
         const notFound = [404, { detail: "Job not found" }]
@@ -193,10 +226,14 @@ describe("Version B API: reference routes, statuses and texts", () => {
         })
         const latency = report !== null && typeof report === "object" && "latency_ms" in report ? report.latency_ms : null
         expect(latency).toMatchObject({ total: { samples: 2, p50: expect.any(Number), max: expect.any(Number) } })
+        expect(report).toMatchObject({
+          usage: { input_tokens: 2000, output_tokens: 400, estimated_cost_usd: expect.closeTo(2 * SCRIPTED_COST_USD, 12) }
+        })
         // an empty body is fine too
         expect((yield* post("/session/other/close")).status).toBe(200)
       }).pipe(Effect.provide(testServer({
         specialists: {
+          usage: SCRIPTED_USAGE,
           classify: (text) =>
             text.includes("Napoleon")
               ? { subject: "history", confidence: 0.9, raw: "history" }

@@ -6,7 +6,7 @@ import { JobStore } from "../../src/services/JobStore.ts"
 import { ProviderError } from "../../src/services/ProviderError.ts"
 import { Specialists } from "../../src/services/Specialists.ts"
 import { Speech } from "../../src/services/Speech.ts"
-import { dispatch, openSse, postRequest, testServer } from "./harness.ts"
+import { dispatch, openSse, postRequest, SCRIPTED_COST_USD, SCRIPTED_USAGE, testServer } from "./harness.ts"
 
 const answer = [
   { text: "First sentence is here. " },
@@ -26,7 +26,7 @@ const takeUntil = (inbox: Queue.Queue<{ readonly event: string; readonly data: u
   })
 
 describe("orchestrate → events → progressive speech", () => {
-  const server = testServer({ specialists: { answer: () => answer } })
+  const server = testServer({ specialists: { answer: () => answer, usage: SCRIPTED_USAGE } })
 
   it.live("streams the job's status and safe sentences as SSE, then done", () =>
     Effect.gen(function*() {
@@ -37,7 +37,12 @@ describe("orchestrate → events → progressive speech", () => {
       expect(events.filter((event) => event.event === "sentence").map((event) => event.data)).toEqual(
         sentences.map((text, index) => ({ index, text }))
       )
-      expect(events.find((event) => event.event === "done")?.data).toMatchObject({ status: "complete", tts_ready: true })
+      expect(events.find((event) => event.event === "done")?.data).toMatchObject({
+        status: "complete",
+        tts_ready: true,
+        latency: { totalMs: expect.any(Number) },
+        usage: { inputTokens: 1000, outputTokens: 200, estimatedCostUsd: expect.closeTo(SCRIPTED_COST_USD, 12) }
+      })
     }).pipe(Effect.provide(server)))
 
   it.live("says when the guardrail rewrote a sentence: a guardrail event {index, action} before that sentence", () =>

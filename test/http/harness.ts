@@ -11,6 +11,8 @@ import { type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
 import { Realtime } from "../../src/services/Realtime.ts"
 import type { Specialists } from "../../src/services/Specialists.ts"
 import type { Speech } from "../../src/services/Speech.ts"
+import { type TokenUsage, UsageSummary } from "../../src/services/Usage.ts"
+import { TurnLatency } from "../../src/tutor/events.ts"
 
 export const TEST_CSRF_SECRET = "test-csrf-secret"
 
@@ -138,8 +140,15 @@ export const JobStatusReply = Schema.Struct({
   subject: Schema.NullOr(Schema.String),
   safe_text: Schema.NullOr(Schema.String),
   tts_ready: Schema.Boolean,
-  error_message: Schema.NullOr(Schema.String)
+  error_message: Schema.NullOr(Schema.String),
+  latency: Schema.NullOr(TurnLatency),
+  usage: Schema.NullOr(UsageSummary)
 })
+
+/** What a scripted answer reports as its tokens: priced by the default table at $1 / $5 per million. */
+export const SCRIPTED_USAGE: TokenUsage = { model: "claude-haiku-4-5", inputTokens: 1000, outputTokens: 200 }
+/** (1000 × $1 + 200 × $5) / 1e6 */
+export const SCRIPTED_COST_USD = 0.002
 
 export const waitFor = (jobId: string) =>
   Effect.flatMap(post(`/orchestrate/${jobId}/wait?timeout=10`), (reply) =>

@@ -14,6 +14,7 @@ import { Escalation, escalationNotice, studentNotice } from "../../src/services/
 import { INTERRUPTED_BY_RESTART, type Job, JobStore } from "../../src/services/JobStore.ts"
 import { type SessionEvent, Sessions } from "../../src/services/Sessions.ts"
 import { type AuditEntry, AuditLog, Store } from "../../src/services/Store.ts"
+import { DEFAULT_PRICES, summarizeUsage, type TokenUsage } from "../../src/services/Usage.ts"
 import { targets, TestDatabase } from "./databases.ts"
 
 /** Store and AuditLog over the target's database, built once per block; the target stays visible. */
@@ -24,6 +25,9 @@ const suite = (target: Layer.Layer<TestDatabase, unknown>) =>
 
 /** PGlite runs initdb on a new data directory and replays it on reopening: seconds, more on a busy machine. */
 const RESTART_TIMEOUT = 60_000
+
+/** One turn's usage as the pipeline summarizes it, by the default prices. */
+const usageOf = (call: TokenUsage) => summarizeUsage([call], DEFAULT_PRICES)
 
 const uniqueSession = (label: string) => `${label}-${crypto.randomUUID()}`
 
@@ -36,7 +40,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const ranAgain = yield* PgMigrator.run({ loader: migrations }).pipe(Effect.provide(NodeServices.layer))
         expect(ranAgain).toEqual([])
         const recorded = yield* sql<{ readonly name: string }>`SELECT name FROM effect_sql_migrations ORDER BY migration_id`
-        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions"])
+        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions", "turn_usage"])
         // and each step is idempotent SQL in its own right
         for (const step of Object.values(migrationSteps)) yield* step
       }))
@@ -48,9 +52,9 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const sessionId = uniqueSession("report")
         const start = yield* Clock.currentTimeMillis
         const turns = [
-          { question: "What is 25% of 80?", subject: "math", confidence: 0.95, answer: "It is 20.", classifyMs: 40, totalMs: 400 },
-          { question: "Who was the first US president?", subject: "history", confidence: 0.9, answer: "George Washington.", classifyMs: 60, totalMs: 700 },
-          { question: "What is a noun?", subject: "english", confidence: 0.5, answer: "A naming word.", classifyMs: 50, totalMs: 500 }
+          { question: "What is 25% of 80?", subject: "math", confidence: 0.95, answer: "It is 20.", classifyMs: 40, totalMs: 400, costUsd: 0.5 },
+          { question: "Who was the first US president?", subject: "history", confidence: 0.9, answer: "George Washington.", classifyMs: 60, totalMs: 700, costUsd: 0.25 },
+          { question: "What is a noun?", subject: "english", confidence: 0.5, answer: "A naming word.", classifyMs: 50, totalMs: 500, costUsd: 0.125 }
         ] as const
         const entries: Array<AuditEntry> = [
           { _tag: "SessionStarted", sessionId, version: "b", studentId: null, roomName: null, sessionToken: "ek_1234", at: start }
@@ -94,6 +98,9 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
               firstSentenceMs: i === 2 ? null : turn.classifyMs + 200,
               firstAudioMs: null,
               totalMs: turn.totalMs,
+              inputTokens: 100 + i,
+              outputTokens: 10 * (i + 1),
+              estimatedCostUsd: turn.costUsd,
               at: at + 4
             }
           )
@@ -142,6 +149,8 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           first_sentence: { samples: 2, p50: 240, max: 260 },
           total: { samples: 3, p50: 500, max: 700 }
         })
+        // costs that are exact in binary, so any summation order gives the same total
+        expect(report.usage).toEqual({ input_tokens: 303, output_tokens: 60, estimated_cost_usd: 0.875 })
         expect(report.closed_at).toBe(new Date(start + 5000).toISOString())
 
         const stored = yield* store.session(sessionId)
@@ -263,11 +272,19 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
             scores: { violence: 0.8 }
           },
           { _tag: "Turn", speaker: "tutor", text: "It is 4.", subject: "math" },
-          { _tag: "Latency", latency: { classifyMs: 12, firstTokenMs: 20, firstSentenceMs: 30, firstAudioMs: null, totalMs: 40 } },
+          {
+            _tag: "Latency",
+            latency: { classifyMs: 12, firstTokenMs: 20, firstSentenceMs: 30, firstAudioMs: null, totalMs: 40 },
+            usage: usageOf({ model: "claude-haiku-4-5", inputTokens: 1000, outputTokens: 200 })
+          },
           { _tag: "Turn", speaker: "student", text: "And 3+3?", subject: null },
           { _tag: "Routing", decision: { to: "math", confidence: 0.8, fallback: true, latencyMs: 18, excerpt: "And 3+3?" } },
           { _tag: "Turn", speaker: "tutor", text: "It is 6.", subject: "math" },
-          { _tag: "Latency", latency: { classifyMs: 18, firstTokenMs: null, firstSentenceMs: 50, firstAudioMs: 55, totalMs: 60 } }
+          {
+            _tag: "Latency",
+            latency: { classifyMs: 18, firstTokenMs: null, firstSentenceMs: 50, firstAudioMs: 55, totalMs: 60 },
+            usage: usageOf({ model: "unpriced-model", inputTokens: 500, outputTokens: 50 })
+          }
         ]
         const replay = Effect.gen(function*() {
           const sessions = yield* Sessions
@@ -301,6 +318,8 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         ])
         expect({ ...restarted.report, closed_at: "" }).toEqual({ ...inMemory, closed_at: "" })
         expect(restarted.report.guardrail_flags).toBe(1)
+        // the second turn's model has no price: the tokens add up, the cost is unknown
+        expect(restarted.report.usage).toEqual({ input_tokens: 1500, output_tokens: 250, estimated_cost_usd: null })
         const guardrail = yield* (yield* Store).guardrailEvents(sessionId)
         expect(guardrail).toMatchObject([{
           sentenceIndex: 0,
@@ -354,7 +373,9 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
             safeText: "Done.",
             rawText: "Done.",
             ttsReady: true,
-            completedAt: job.dispatchedAt + 5
+            completedAt: job.dispatchedAt + 5,
+            latency: { classifyMs: 1, firstTokenMs: 2, firstSentenceMs: 3, firstAudioMs: null, totalMs: 5 },
+            usage: usageOf({ model: "claude-haiku-4-5", inputTokens: 1000, outputTokens: 200 })
           })
           yield* jobs.update(a.id, complete)
           yield* jobs.update(b.id, (job) => ({ ...job, status: "processing", subject: "history", classifiedAt: job.dispatchedAt + 1 }))
@@ -366,8 +387,17 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           const a = yield* jobs.get(finished.id)
           expect(a).toMatchObject({ status: "complete", safeText: "Done.", sentences: ["Done."], ttsReady: true, subject: "math" })
           expect(a.completedAt).toBe(finished.dispatchedAt + 5)
+          expect(a.latency).toEqual({ classifyMs: 1, firstTokenMs: 2, firstSentenceMs: 3, firstAudioMs: null, totalMs: 5 })
+          expect(a.usage).toEqual(usageOf({ model: "claude-haiku-4-5", inputTokens: 1000, outputTokens: 200 }))
           const b = yield* jobs.get(interrupted.id)
-          expect(b).toMatchObject({ status: "error", errorMessage: INTERRUPTED_BY_RESTART, ttsReady: false, subject: "history" })
+          expect(b).toMatchObject({
+            status: "error",
+            errorMessage: INTERRUPTED_BY_RESTART,
+            ttsReady: false,
+            subject: "history",
+            latency: null,
+            usage: null
+          })
           expect(b.completedAt).not.toBeNull()
           // a finished job read from the table is watchable: one snapshot, then the end
           expect((yield* jobs.watch(interrupted.id).pipe(Stream.runCollect)).map((job) => job.status)).toEqual(["error"])

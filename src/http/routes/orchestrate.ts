@@ -21,7 +21,9 @@ export const toJobStatus = (job: Job) => ({
   confidence: job.confidence,
   safe_text: job.safeText,
   tts_ready: job.ttsReady,
-  error_message: job.errorMessage
+  error_message: job.errorMessage,
+  latency: job.latency,
+  usage: job.usage
 })
 
 /**

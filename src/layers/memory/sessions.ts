@@ -35,6 +35,8 @@ interface SessionState {
   readonly guardrailFlags: number
   readonly escalated: boolean
   readonly latencies: ReadonlyArray<StageLatency>
+  /** running totals over every answered turn, unlike the bounded latency samples */
+  readonly usage: SessionReport["usage"]
   readonly lastActive: number
 }
 
@@ -46,6 +48,7 @@ const emptyState = (now: number): SessionState => ({
   guardrailFlags: 0,
   escalated: false,
   latencies: [],
+  usage: { input_tokens: 0, output_tokens: 0, estimated_cost_usd: 0 },
   lastActive: now
 })
 
@@ -74,8 +77,22 @@ const apply = (state: SessionState, event: SessionEvent, now: number, maxEntries
       return { ...state, guardrailFlags: state.guardrailFlags + 1 }
     case "Escalated":
       return { ...state, escalated: true }
-    case "Latency":
-      return { ...state, latencies: bounded(state.latencies, event.latency, maxEntries) }
+    case "Latency": {
+      const { usage } = event
+      const cost = state.usage.estimated_cost_usd
+      return {
+        ...state,
+        latencies: bounded(state.latencies, event.latency, maxEntries),
+        usage: {
+          input_tokens: state.usage.input_tokens + (usage?.inputTokens ?? 0),
+          output_tokens: state.usage.output_tokens + (usage?.outputTokens ?? 0),
+          // one turn of unknown cost makes the session's total unknown
+          estimated_cost_usd: cost === null || usage === undefined || usage.estimatedCostUsd === null
+            ? null
+            : cost + usage.estimatedCostUsd
+        }
+      }
+    }
   }
 }
 
@@ -100,6 +117,7 @@ const report = (state: SessionState, closedAt: string): SessionReport => ({
     first_sentence: summarize(state.latencies.map((latency) => latency.firstSentenceMs)),
     total: summarize(state.latencies.map((latency) => latency.totalMs))
   },
+  usage: state.usage,
   closed_at: closedAt
 })
 

@@ -44,7 +44,8 @@ type JobRow = typeof JobRow.Type
 const columns = `id::text AS "id", session_id AS "sessionId", status::text AS "status",
   student_text AS "studentText", subject, confidence, raw_text AS "rawText", sentences, interventions,
   safe_text AS "safeText", tts_ready AS "ttsReady", error_message AS "errorMessage",
-  dispatched_at AS "dispatchedAt", classified_at AS "classifiedAt", completed_at AS "completedAt", version`
+  dispatched_at AS "dispatchedAt", classified_at AS "classifiedAt", completed_at AS "completedAt",
+  turn_latency AS "latency", token_usage AS "usage", version`
 
 interface LiveJob {
   readonly latest: JobRow
@@ -54,6 +55,9 @@ interface LiveJob {
 const toJob = ({ version: _version, ...job }: JobRow): Job => job
 
 const date = (millis: number | null) => millis === null ? null : new Date(millis)
+
+/** A value for a nullable `JSONB` column: SQL NULL rather than the JSON `null`. */
+const jsonb = (value: object | null) => value === null ? null : JSON.stringify(value)
 
 /**
  * Jobs in `orchestrator_jobs`, so they survive a restart. Jobs running in this process also
@@ -168,6 +172,7 @@ export const jobStoreSql = (
                 interventions = ${JSON.stringify(next.interventions)}::jsonb,
                 safe_text = ${next.safeText}, tts_ready = ${next.ttsReady}, error_message = ${next.errorMessage},
                 classified_at = ${date(next.classifiedAt)}, completed_at = ${date(next.completedAt)},
+                turn_latency = ${jsonb(next.latency)}::jsonb, token_usage = ${jsonb(next.usage)}::jsonb,
                 expires_at = ${expiresAt(job, now)}, version = ${next.version}
               WHERE id = ${id}::uuid`
             return Option.some(next)

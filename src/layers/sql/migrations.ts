@@ -167,13 +167,34 @@ const jobInterventions = Effect.gen(function*() {
   yield* sql`ALTER TABLE orchestrator_jobs ADD COLUMN IF NOT EXISTS interventions JSONB NOT NULL DEFAULT '[]'`
 })
 
+/**
+ * Tokens and estimated cost of each answered turn: on its job, and beside its latencies for the
+ * session report. A NULL turn cost means unknown (unpriced model, or recorded before this). Reports
+ * closed before this get a usage of unknown cost, so they still read back as a `SessionReport`.
+ */
+const turnUsage = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE orchestrator_jobs ADD COLUMN IF NOT EXISTS turn_latency JSONB`
+  yield* sql`ALTER TABLE orchestrator_jobs ADD COLUMN IF NOT EXISTS token_usage JSONB`
+  yield* sql`ALTER TABLE turn_latencies ADD COLUMN IF NOT EXISTS input_tokens INTEGER NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE turn_latencies ADD COLUMN IF NOT EXISTS output_tokens INTEGER NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE turn_latencies ADD COLUMN IF NOT EXISTS estimated_cost_usd DOUBLE PRECISION`
+  yield* sql`UPDATE learning_sessions
+    SET session_report = session_report
+      || jsonb_build_object('usage', jsonb_build_object('input_tokens', 0, 'output_tokens', 0, 'estimated_cost_usd', NULL))
+    WHERE session_report IS NOT NULL AND session_report -> 'usage' IS NULL`
+  yield* sql`COMMENT ON COLUMN learning_sessions.session_report IS
+    'Written at close: {turns, subjects[], escalated, guardrail_flags, routing_decisions[{to, confidence, fallback, excerpt}], latency_ms{classify, first_token, first_sentence, total}, usage{input_tokens, output_tokens, estimated_cost_usd}, closed_at}'`
+})
+
 /** Migration bodies by id, exported so tests can prove each one can run twice. */
 export const migrationSteps = {
   "0001_initial_schema": initialSchema,
   "0002_orchestrator_jobs": orchestratorJobs,
   "0003_session_report": sessionReport,
   "0004_turn_latencies": turnLatencies,
-  "0005_job_interventions": jobInterventions
+  "0005_job_interventions": jobInterventions,
+  "0006_turn_usage": turnUsage
 } as const
 
 export const migrations = Migrator.fromRecord(migrationSteps)

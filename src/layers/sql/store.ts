@@ -36,6 +36,7 @@ const ReportCounts = Schema.Struct({
   guardrailFlags: Schema.Number
 })
 const ReportLatency = SessionReport.fields.latency_ms
+const ReportUsage = SessionReport.fields.usage
 
 const escalationColumns = `id::text AS "id", session_id AS "sessionId", version::text AS "version", trigger, reason,
   teacher_token AS "teacherToken", teacher_ws_url AS "teacherWsUrl", acknowledged_at AS "acknowledgedAt",
@@ -102,9 +103,11 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
         case "LatencyMeasured":
           return sql`
             INSERT INTO turn_latencies
-              (session_id, classify_ms, first_token_ms, first_sentence_ms, first_audio_ms, total_ms, created_at)
+              (session_id, classify_ms, first_token_ms, first_sentence_ms, first_audio_ms, total_ms,
+               input_tokens, output_tokens, estimated_cost_usd, created_at)
             VALUES (${entry.sessionId}, ${entry.classifyMs}, ${entry.firstTokenMs}, ${entry.firstSentenceMs},
-                    ${entry.firstAudioMs}, ${entry.totalMs}, ${new Date(entry.at)})`
+                    ${entry.firstAudioMs}, ${entry.totalMs}, ${entry.inputTokens}, ${entry.outputTokens},
+                    ${entry.estimatedCostUsd}, ${new Date(entry.at)})`
       }
     }
 
@@ -156,6 +159,18 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       Result: ReportLatency,
       execute: (sessionId) => sql`SELECT ${sql.unsafe(latencySelect)} FROM turn_latencies WHERE session_id = ${sessionId}`
     })
+    // sums as float8: the driver returns bigint and numeric as strings; one NULL cost makes the total
+    // unknown, as in the in-memory sessions (SUM alone would skip it)
+    const reportUsage = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: ReportUsage,
+      execute: (sessionId) => sql`
+        SELECT COALESCE(sum(input_tokens), 0)::float8 AS "input_tokens",
+               COALESCE(sum(output_tokens), 0)::float8 AS "output_tokens",
+               CASE WHEN count(*) = count(estimated_cost_usd) THEN COALESCE(sum(estimated_cost_usd), 0) END
+                 AS "estimated_cost_usd"
+        FROM turn_latencies WHERE session_id = ${sessionId}`
+    })
     const insertEscalation = SqlSchema.findOne({
       Request: NewEscalation,
       Result: EscalationRow,
@@ -197,6 +212,7 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
             excerpt: decision.excerpt
           })),
           latency_ms: yield* reportLatency(sessionId),
+          usage: yield* reportUsage(sessionId),
           closed_at: DateTime.formatIso(DateTime.makeUnsafe(at))
         }
         return report

@@ -6,6 +6,7 @@ import {
   type ConversationTurn,
   Specialists
 } from "../../services/Specialists.ts"
+import { type TokenUsage, UsageMeter } from "../../services/Usage.ts"
 
 /** One scripted piece of a specialist answer, released after `delay` (Effect `Clock`, so TestClock drives it). */
 export interface ScriptedDelta {
@@ -23,6 +24,8 @@ export interface SpecialistsScript {
     question: string,
     history: ReadonlyArray<ConversationTurn>
   ) => ReadonlyArray<ScriptedDelta | ProviderError>
+  /** tokens each answer reports to the turn's meter when its stream ends, as the live providers do */
+  readonly usage?: TokenUsage
   /** sees every call and its end ("completed" or "interrupted") */
   readonly onEvent?: (event: string) => void
 }
@@ -57,7 +60,10 @@ export const testSpecialists = (script: SpecialistsScript = {}): Layer.Layer<Spe
           ),
           Stream.onStart(Effect.sync(() => script.onEvent?.(`answer:${subject}:${question}`))),
           Stream.onExit((exit) =>
-            Effect.sync(() => script.onEvent?.(exit._tag === "Success" ? "answer:completed" : "answer:ended-early"))
+            Effect.gen(function*() {
+              if (script.usage !== undefined) (yield* UsageMeter).record(script.usage)
+              script.onEvent?.(exit._tag === "Success" ? "answer:completed" : "answer:ended-early")
+            })
           )
         )
     })
