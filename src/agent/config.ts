@@ -1,4 +1,5 @@
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { deriveTeacherSecret } from "../services/signing.ts"
 
 /** The LiveKit project the worker registers with and whose tokens it signs. */
 export interface LiveKitSettings {
@@ -21,17 +22,18 @@ export class MissingLiveKitSettings extends Schema.TaggedError<MissingLiveKitSet
   }
 }
 
+const read = (name: string) =>
+  Config.option(Config.String(name)).pipe(
+    Effect.map(Option.filter((value) => value.trim().length > 0)),
+    // a value that cannot be read is as absent as an unset one
+    Effect.catch(() => Effect.succeed(Option.none<string>()))
+  )
+
 /**
  * Reads all three variables and names every missing one at once. No `devkey`/`secret` defaults
  * as in the reference: a worker signing with a well-known secret is worse than one that refuses.
  */
 export const readLiveKitSettings = Effect.gen(function*() {
-  const read = (name: string) =>
-    Config.option(Config.String(name)).pipe(
-      Effect.map(Option.filter((value) => value.trim().length > 0)),
-      // a value that cannot be read is as absent as an unset one
-      Effect.catch(() => Effect.succeed(Option.none<string>()))
-    )
   const found = yield* Effect.all({
     LIVEKIT_URL: read("LIVEKIT_URL"),
     LIVEKIT_API_KEY: read("LIVEKIT_API_KEY"),
@@ -46,3 +48,31 @@ export const readLiveKitSettings = Effect.gen(function*() {
 })
 
 export const LiveKitConfigFromEnv = Layer.effect(LiveKitConfig, readLiveKitSettings)
+
+/** How the agent signs teacher-socket grants that the server (src/http/config.ts) accepts. */
+export interface TeacherGrantSettings {
+  /** the server's teacher key; none when neither variable is set, so no grant can be signed */
+  readonly secret: Option.Option<Redacted.Redacted<string>>
+  /** the server's public WebSocket base (`BACKEND_B_WS_URL`) */
+  readonly wsBaseUrl: string
+}
+
+/** The server's default `BACKEND_B_WS_URL` (its default port); the agent cannot know another port. */
+const DEFAULT_TEACHER_WS_URL = "ws://localhost:8001"
+
+/**
+ * The teacher key exactly as the server picks it: `TEACHER_TOKEN_SECRET`, else the key derived
+ * from `CSRF_SECRET`. Without either the server signs with a random key the agent cannot share.
+ */
+export const readTeacherGrantSettings = Effect.gen(function*() {
+  const teacherSecret = yield* read("TEACHER_TOKEN_SECRET")
+  const csrfSecret = yield* read("CSRF_SECRET")
+  const wsBaseUrl = yield* read("BACKEND_B_WS_URL")
+  const settings: TeacherGrantSettings = {
+    secret: Option.isSome(teacherSecret)
+      ? Option.some(Redacted.make(teacherSecret.value))
+      : Option.map(csrfSecret, (csrf) => deriveTeacherSecret(Redacted.make(csrf))),
+    wsBaseUrl: Option.getOrElse(wsBaseUrl, () => DEFAULT_TEACHER_WS_URL)
+  }
+  return settings
+})

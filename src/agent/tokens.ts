@@ -1,7 +1,8 @@
-import { Clock, Effect, Layer, Random, Redacted, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Option, Random, Redacted, Schema } from "effect"
 import { AccessToken, RoomAgentDispatch, RoomConfiguration } from "livekit-server-sdk"
 import { TeacherAccess } from "../services/Escalation.ts"
-import { LiveKitConfig } from "./config.ts"
+import { signedTeacherAccess } from "../services/signing.ts"
+import { LiveKitConfig, readTeacherGrantSettings } from "./config.ts"
 
 /** Worker names (reference literals); the student token dispatches the orchestrator by name. */
 export const ORCHESTRATOR_WORKER = "learning-orchestrator"
@@ -103,16 +104,45 @@ export const teacherRoomLink = (url: string, room: string, token: string): strin
   return link.toString()
 }
 
-/** Version A's teacher access: a LiveKit token for the session's room, delivered as a link. */
-export const TeacherAccessLiveKit: Layer.Layer<TeacherAccess, never, LiveKitConfig> = Layer.effect(
-  TeacherAccess,
+/** Where an escalated teacher joins the session's LiveKit room: a link carrying a teacher token. */
+export class TeacherRoom extends Context.Service<TeacherRoom, {
+  readonly link: (sessionId: string) => Effect.Effect<string>
+}>()("agent/TeacherRoom") {}
+
+/** Version A's room access: a fresh LiveKit teacher token for the session's room, as a link. */
+export const TeacherRoomLiveKit: Layer.Layer<TeacherRoom, never, LiveKitConfig> = Layer.effect(
+  TeacherRoom,
   Effect.gen(function*() {
     const config = yield* LiveKitConfig
-    return TeacherAccess.of({
-      grant: Effect.fn("TeacherAccess.grant")(function*(sessionId) {
+    return TeacherRoom.of({
+      link: Effect.fn("TeacherRoom.link")(function*(sessionId) {
         const teacher = yield* mintTeacherToken(sessionId).pipe(Effect.provideService(LiveKitConfig, config))
         return teacherRoomLink(config.url, teacher.room, teacher.token)
       })
     })
   })
+)
+
+/**
+ * The agent's teacher-socket access: the same signed grant as the server's (so the student's
+ * banner can open the teacher page), signed with the server's key read from this process's
+ * environment. Without a key every grant would be refused by the server, so none is made.
+ */
+export const TeacherAccessFromEnv: Layer.Layer<TeacherAccess> = Layer.effect(
+  TeacherAccess,
+  Effect.map(readTeacherGrantSettings, (settings) =>
+    Option.match(settings.secret, {
+      onSome: (secret) => signedTeacherAccess({ secret, wsBaseUrl: settings.wsBaseUrl, ttlSeconds: TEACHER_TOKEN_TTL_SECONDS }),
+      onNone: () =>
+        TeacherAccess.of({
+          grant: (sessionId) =>
+            Effect.as(
+              Effect.logWarning(
+                "escalation without a teacher-page link: set TEACHER_TOKEN_SECRET (or CSRF_SECRET) to the server's value " +
+                  "so the agent can sign teacher-socket grants (docs/version-a-agent.md)"
+              ).pipe(Effect.annotateLogs({ sessionId })),
+              ""
+            )
+        })
+    }))
 )

@@ -11,6 +11,7 @@ import { toSentences } from "../tutor/segmenter.ts"
 import { type PipelineStep, pipelineStepData, type Speaker, transcriptData } from "./messages.ts"
 import { EnglishDispatch, RoomChannel } from "./room.ts"
 import type { SessionState } from "./state.ts"
+import { TeacherRoom } from "./tokens.ts"
 
 /** Everything the agent's programs run on; one `ManagedRuntime` per room provides it. */
 export type AgentServices =
@@ -19,6 +20,7 @@ export type AgentServices =
   | Speech
   | Escalation
   | TeacherAccess
+  | TeacherRoom
   | Sessions
   | RoomChannel
   | EnglishDispatch
@@ -75,9 +77,9 @@ const recordFlag = (state: SessionState, flag: Omit<GuardrailFlag, "_tag">) =>
     }))
 
 /**
- * A real escalation: a LiveKit token for the teacher in the session's room, recorded as an
- * escalation event and delivered to the session's teachers (and the student page) by the
- * platform's Escalation service.
+ * A real escalation: a signed grant for the teacher page's socket and a LiveKit token for the
+ * teacher in the session's room, recorded as an escalation event and delivered to the session's
+ * teachers (and the student page) by the platform's Escalation service.
  */
 export const raiseEscalation = Effect.fn("Agent.raiseEscalation")(function*(
   state: SessionState,
@@ -86,8 +88,9 @@ export const raiseEscalation = Effect.fn("Agent.raiseEscalation")(function*(
 ) {
   state.escalated = true
   const teacherUrl = yield* TeacherAccess.use((access) => access.grant(state.sessionId))
+  const liveKitUrl = yield* TeacherRoom.use((room) => room.link(state.sessionId))
   const record = yield* Escalation.use((escalation) =>
-    escalation.raise({ sessionId: state.sessionId, reason, trigger, teacherUrl })
+    escalation.raise({ sessionId: state.sessionId, reason, trigger, teacherUrl, liveKitUrl })
   )
   yield* Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "Escalated", reason }))
   return record

@@ -1,6 +1,7 @@
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
-import { createHmac, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { LIVEKIT_VARIABLES, type LiveKitSettings, readLiveKitSettings } from "../agent/config.ts"
+import { deriveTeacherSecret } from "../services/signing.ts"
 
 /** Origins of the reference's web app; `FRONTEND_URL` is added to them. */
 export const REFERENCE_ORIGINS = ["http://localhost:3000", "http://localhost:3001"] as const
@@ -23,10 +24,6 @@ export interface ServerSettings {
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("http/ServerConfig") {}
-
-/** The teacher key derived from the CSRF secret when no TEACHER_TOKEN_SECRET is set. */
-export const deriveTeacherSecret = (csrfSecret: Redacted.Redacted<string>) =>
-  Redacted.make(createHmac("sha256", Redacted.value(csrfSecret)).update("teacher-grant").digest("hex"))
 
 /** A secret variable that is set but empty: the reference then HMAC'd with an empty key. */
 export class EmptySecret extends Schema.TaggedError<EmptySecret>()("EmptySecret", { variable: Schema.String }) {

@@ -10,8 +10,10 @@ export const EscalationRecord = Schema.Struct({
   sessionId: Schema.String,
   reason: Schema.String,
   trigger: EscalationTrigger,
-  /** where the teacher joins: Version B's signed WebSocket URL, Version A's room link */
+  /** the teacher page's signed WebSocket URL (empty when the raiser could not sign one) */
   teacherUrl: Schema.String,
+  /** Version A: the session's LiveKit room link carrying a teacher's LiveKit token */
+  liveKitUrl: Schema.optionalKey(Schema.String),
   raisedAt: Schema.Number
 })
 export type EscalationRecord = typeof EscalationRecord.Type
@@ -31,7 +33,9 @@ export const TeacherMessage = Schema.Union([
     session_id: Schema.String,
     reason: Schema.String,
     trigger: EscalationTrigger,
-    teacher_ws_url: Schema.String
+    teacher_ws_url: Schema.String,
+    /** additive to the reference's shape: only Version A's escalations have a room */
+    livekit_url: Schema.optionalKey(Schema.String)
   }),
   Schema.Struct({
     type: Schema.Literal("teacher_hint"),
@@ -50,12 +54,17 @@ export const StudentMessage = Schema.Union([
     state: Schema.Literal("pending"),
     reason: Schema.String,
     trigger: EscalationTrigger,
-    teacher_ws_url: Schema.String
+    teacher_ws_url: Schema.String,
+    livekit_url: Schema.optionalKey(Schema.String)
   })
 ])
 export type StudentMessage = typeof StudentMessage.Type
 
 export type EscalationNotice = Extract<TeacherMessage, { type: "escalation" }>
+
+// absent rather than empty, so B's notices keep the reference's exact shape
+const liveKitField = (record: EscalationRecord) =>
+  record.liveKitUrl === undefined ? {} : { livekit_url: record.liveKitUrl }
 
 export const escalationNotice = (record: EscalationRecord): EscalationNotice => ({
   type: "escalation",
@@ -63,7 +72,8 @@ export const escalationNotice = (record: EscalationRecord): EscalationNotice => 
   session_id: record.sessionId,
   reason: record.reason,
   trigger: record.trigger,
-  teacher_ws_url: record.teacherUrl
+  teacher_ws_url: record.teacherUrl,
+  ...liveKitField(record)
 })
 
 export const studentNotice = (record: EscalationRecord): Extract<StudentMessage, { type: "escalation" }> => ({
@@ -71,7 +81,8 @@ export const studentNotice = (record: EscalationRecord): Extract<StudentMessage,
   state: "pending",
   reason: record.reason,
   trigger: record.trigger,
-  teacher_ws_url: record.teacherUrl
+  teacher_ws_url: record.teacherUrl,
+  ...liveKitField(record)
 })
 
 /**
@@ -85,6 +96,7 @@ export class Escalation extends Context.Service<Escalation, {
     readonly reason: string
     readonly trigger: EscalationTrigger
     readonly teacherUrl: string
+    readonly liveKitUrl?: string
   }) => Effect.Effect<EscalationRecord>
   /** escalations of the session no teacher has been shown yet, oldest first */
   readonly pending: (sessionId: string) => Effect.Effect<ReadonlyArray<EscalationRecord>>
@@ -97,8 +109,8 @@ export class Escalation extends Context.Service<Escalation, {
 }>()("tutor/Escalation") {}
 
 /**
- * Grants a teacher access to one session: Version B signs an expiring WebSocket URL,
- * Version A would mint a LiveKit token. The programs only need the resulting link.
+ * Grants a teacher access to one session's teacher socket: an expiring, signed WebSocket URL
+ * (src/services/signing.ts), minted alike by the server and by Version A's agent.
  */
 export class TeacherAccess extends Context.Service<TeacherAccess, {
   readonly grant: (sessionId: string, options?: { readonly baseUrl?: string | undefined }) => Effect.Effect<string>

@@ -119,9 +119,9 @@ export const StoredEscalation = Schema.Struct({
   version: SessionVersion,
   trigger: EscalationTrigger,
   reason: Schema.String,
-  /** Version A: the teacher's LiveKit token */
+  /** Version A: the LiveKit room link carrying the teacher's LiveKit token */
   teacherToken: Schema.NullOr(Schema.String),
-  /** Version B: the teacher's signed WebSocket URL */
+  /** the teacher's signed WebSocket URL (both versions) */
   teacherWsUrl: Schema.NullOr(Schema.String),
   acknowledgedAt: Schema.NullOr(At),
   at: At

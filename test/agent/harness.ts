@@ -1,5 +1,5 @@
 import { initializeLogger, type llm, voice } from "@livekit/agents"
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { escalationMemory } from "../../src/layers/memory/escalation.ts"
 import { sessionsMemory } from "../../src/layers/memory/sessions.ts"
 import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
@@ -11,7 +11,7 @@ import type { EnglishJob, OutgoingData } from "../../src/agent/messages.ts"
 import { EnglishDispatch, EnglishUnavailable, RoomChannel } from "../../src/agent/room.ts"
 import { makeTutorSession } from "../../src/agent/session.ts"
 import { SessionState } from "../../src/agent/state.ts"
-import { roomForSession, TeacherAccessLiveKit } from "../../src/agent/tokens.ts"
+import { roomForSession, TeacherAccessFromEnv, TeacherRoomLiveKit } from "../../src/agent/tokens.ts"
 
 // LiveKit's logger must exist before any session is built (LIVEKIT_NOTES §2.1)
 initializeLogger({ pretty: false, level: "silent" })
@@ -20,6 +20,12 @@ export const LIVEKIT: LiveKitSettings = {
   url: "ws://127.0.0.1:7880",
   apiKey: "test-key",
   apiSecret: Redacted.make("test-secret-that-is-long-enough-for-hs256")
+}
+
+/** The agent's environment for teacher grants: the server's CSRF secret, from which both derive the teacher key. */
+export const AGENT_ENV: Readonly<Record<string, string>> = {
+  CSRF_SECRET: "test-csrf-secret-shared-with-the-server",
+  BACKEND_B_WS_URL: "ws://tutor.example.test:8001"
 }
 
 /** LiveKit's FakeLLM, also keeping every chat context it was asked about (to see what the orchestrator heard). */
@@ -48,6 +54,8 @@ export interface HarnessOptions {
   readonly guardrail?: GuardrailScript
   readonly englishDown?: boolean
   readonly sessionId?: string
+  /** the agent process's environment (teacher-grant variables); default `AGENT_ENV` */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /**
@@ -77,7 +85,8 @@ export const startTutor = async (options: HarnessOptions): Promise<Harness> => {
       sessionsMemory(),
       room,
       english,
-      TeacherAccessLiveKit
+      TeacherAccessFromEnv.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(options.env ?? AGENT_ENV)))),
+      TeacherRoomLiveKit
     ).pipe(Layer.provide(Layer.succeed(LiveKitConfig, LIVEKIT)))
   )
   const sessionId = options.sessionId ?? "s-test"

@@ -94,7 +94,7 @@ describe("Version A without LiveKit", () => {
 describe("Version A teacher with a LiveKit invitation", () => {
   it("an escalation carrying the agent's LiveKit link offers Join, which loads livekit-client and reports a room it cannot reach", async () => {
     const page = await context().newPage()
-    // the agent's escalation as the server relays it (src/agent/tokens.ts teacherRoomLink); no LiveKit server here
+    // the agent's escalation as the server relays it (src/agent/tokens.ts): socket link and room link; no LiveKit server here
     await page.routeWebSocket(/\/ws\/teacher\//, (socket) => {
       socket.send(JSON.stringify({ type: "connected", session_id: "lk", message: "Connected as observer." }))
       socket.send(JSON.stringify({
@@ -103,7 +103,8 @@ describe("Version A teacher with a LiveKit invitation", () => {
         session_id: "lk",
         reason: "escalate_to_teacher",
         trigger: "classifier",
-        teacher_ws_url: "ws://127.0.0.1:9/?room=tutor-lk&token=livekit-jwt"
+        teacher_ws_url: "ws://127.0.0.1:9/ws/teacher/lk?token=grant",
+        livekit_url: "ws://127.0.0.1:9/?room=tutor-lk&token=livekit-jwt"
       }))
     })
     await page.goto("/teacher?v=a&session=lk&token=grant")

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, Redacted, Stream } from "effect"
+import { escalationMemory } from "../../src/layers/memory/escalation.ts"
 import { postgresDatabase } from "../../src/layers/sql/database.ts"
 import { escalationSql } from "../../src/layers/sql/escalation.ts"
+import { sqlRecords } from "../../src/layers/sql/index.ts"
 import { storeSql } from "../../src/layers/sql/store.ts"
-import { Escalation, escalationNotice } from "../../src/services/Escalation.ts"
-import { freshPostgresDatabase } from "./databases.ts"
+import { Escalation, escalationNotice, studentNotice } from "../../src/services/Escalation.ts"
+import { freshPostgresDatabase, targets, TestDatabase } from "./databases.ts"
 
 describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTIFY)", () => {
   it.live("what one instance raises or sends reaches the other's teachers and student within 1 s", () =>
@@ -49,4 +51,56 @@ describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTI
       // a teacher who connects later to the other instance finds it pending in the table
       expect(yield* second.pending(sessionId)).toEqual([record])
     }).pipe(Effect.scoped), 30_000)
+})
+
+/** Version A's escalations carry both links; the SQL layer keeps the room link in `teacher_token`. */
+const implementations = [
+  { name: "memory", layer: escalationMemory() },
+  ...targets.map(({ layer, name }) => ({
+    name,
+    layer: Layer.unwrap(TestDatabase.use((db) => Effect.succeed(sqlRecords(db.connect, { version: "a" })))).pipe(
+      Layer.provide(layer)
+    )
+  }))
+]
+
+describe.each(implementations)("Escalation links on $name", ({ layer }) => {
+  it.live("an escalation keeps its LiveKit room link apart from its socket link, and one without a room has none", () =>
+    Effect.gen(function*() {
+      const escalation = yield* Escalation
+      const sessionId = `links-${crypto.randomUUID()}`
+      const teachers = yield* escalation.teacherFeed(sessionId)
+      const student = yield* escalation.studentFeed(sessionId)
+      const teacherSaw = yield* teachers.pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
+      const studentSaw = yield* student.pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
+
+      const fromAgent = yield* escalation.raise({
+        sessionId,
+        reason: "escalate_to_teacher",
+        trigger: "classifier",
+        teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=grant`,
+        liveKitUrl: "wss://livekit.example.test/?room=tutor-x&token=jwt"
+      })
+      const fromApi = yield* escalation.raise({
+        sessionId,
+        reason: "Needs a human",
+        trigger: "api",
+        teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=other`
+      })
+      expect(fromAgent.liveKitUrl).toBe("wss://livekit.example.test/?room=tutor-x&token=jwt")
+      expect(fromApi).not.toHaveProperty("liveKitUrl")
+      // read back from where late teachers find them (the table, for SQL)
+      expect(yield* escalation.pending(sessionId)).toEqual([fromAgent, fromApi])
+
+      const teacherNotices = yield* Fiber.join(teacherSaw).pipe(Effect.timeout("1 second"))
+      expect(teacherNotices).toEqual([escalationNotice(fromAgent), escalationNotice(fromApi)])
+      expect(teacherNotices[0]).toMatchObject({
+        teacher_ws_url: fromAgent.teacherUrl,
+        livekit_url: "wss://livekit.example.test/?room=tutor-x&token=jwt"
+      })
+      expect(teacherNotices[1]).not.toHaveProperty("livekit_url")
+      const studentNotices = yield* Fiber.join(studentSaw).pipe(Effect.timeout("1 second"))
+      expect(studentNotices).toEqual([studentNotice(fromAgent), studentNotice(fromApi)])
+      expect(studentNotices[0]).toMatchObject({ livekit_url: "wss://livekit.example.test/?room=tutor-x&token=jwt" })
+    }).pipe(Effect.provide(layer), Effect.scoped), 60_000)
 })

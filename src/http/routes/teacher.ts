@@ -4,11 +4,11 @@ import { HttpApiBuilder } from "effect/http-api"
 import { Socket } from "effect/socket"
 import { Escalation, type EscalationNotice, escalationNotice, TeacherAccess } from "../../services/Escalation.ts"
 import { Sessions } from "../../services/Sessions.ts"
+import { verifyTeacherGrant } from "../../services/signing.ts"
 import { TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
 import { ServerShutdown } from "../lifecycle.ts"
 import { RateLimits } from "../rateLimit.ts"
-import { verifyTeacherGrant } from "../tokens.ts"
 
 export const CONNECTED_MESSAGE = "Connected as observer. You will receive transcript updates."
 

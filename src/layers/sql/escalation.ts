@@ -29,12 +29,17 @@ const Envelope = Schema.Union([
 type Envelope = typeof Envelope.Type
 const decodeEnvelope = Schema.decodeUnknownOption(Schema.fromJsonString(Envelope))
 
+/**
+ * `teacher_ws_url` holds the signed teacher-socket link and `teacher_token` Version A's LiveKit
+ * room link (which carries the teacher's LiveKit token), so the existing columns suffice.
+ */
 const toRecord = (row: StoredEscalation): EscalationRecord => ({
   id: row.id,
   sessionId: row.sessionId,
   reason: row.reason,
   trigger: row.trigger,
-  teacherUrl: row.teacherWsUrl ?? row.teacherToken ?? "",
+  teacherUrl: row.teacherWsUrl ?? "",
+  ...(row.teacherToken === null ? {} : { liveKitUrl: row.teacherToken }),
   raisedAt: row.at
 })
 
@@ -100,8 +105,9 @@ export const escalationSql = (
             version,
             trigger: input.trigger,
             reason: input.reason,
-            teacherToken: null,
-            teacherWsUrl: input.teacherUrl,
+            teacherToken: input.liveKitUrl ?? null,
+            // an agent without the signing secret has no socket link: stored as absent, not as ""
+            teacherWsUrl: input.teacherUrl === "" ? null : input.teacherUrl,
             at: now
           }).pipe(
             Effect.map(toRecord),

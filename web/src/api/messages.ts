@@ -1,4 +1,4 @@
-import { boolean, literal, nullable, number, object, string, type Decoded } from "../lib/decode.ts"
+import { boolean, literal, nullable, number, object, optional, string, type Decoded } from "../lib/decode.ts"
 
 /** Job status as `GET /orchestrate/{id}`, `/wait` and the `status` SSE event carry it (reference §2.4). */
 export const JobStatus = object({
@@ -34,7 +34,8 @@ export const TranscriptMessage = object({ speaker: string, text: string, subject
 
 /** Server → teacher WebSocket (reference §7.3 plus SPEC §4). */
 export const TeacherType = object({ type: literal("connected", "transcript", "escalation", "teacher_hint", "pong") })
-export const TeacherEscalation = object({ reason: string, teacher_ws_url: string })
+/** `livekit_url`: the room link of Version A's agent (src/agent/tokens.ts), beside the socket link. */
+export const TeacherEscalation = object({ reason: string, teacher_ws_url: string, livekit_url: optional(string) })
 export const TeacherHint = object({ text: string })
 
 /** Teacher → student over `GET /session/{id}/events`. */

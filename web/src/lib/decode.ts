@@ -36,6 +36,10 @@ export const literal = <const L extends ReadonlyArray<string>>(...values: L): De
 export const nullable = <T>(decoder: Decoder<T>): Decoder<T | null> => (input, path) =>
   input === null ? null : decoder(input, path)
 
+/** A field newer servers add: absent (an older server) reads as `null`, present must decode. */
+export const optional = <T>(decoder: Decoder<T>): Decoder<T | null> => (input, path) =>
+  input === undefined ? null : decoder(input, path)
+
 /** A JSON object; extra fields are ignored so the server may add some without breaking the page. */
 export const object = <S extends Record<string, Decoder<unknown>>>(shape: S): Decoder<{ readonly [K in keyof S]: Decoded<S[K]> }> =>
   (input, path) => {

@@ -5,7 +5,7 @@ import { speakerLabel, type Turn, TranscriptPanel } from "../components/Transcri
 import type { Version } from "../content.ts"
 import { decode, parseJson } from "../lib/decode.ts"
 import { joinRoom } from "../lib/livekitRoom.ts"
-import { teacherAccess } from "../student/teacherLink.ts"
+import { liveKitRoom } from "../student/teacherLink.ts"
 import { errorMessage } from "../student/types.ts"
 import { useTranscript } from "../student/useTranscript.ts"
 
@@ -114,8 +114,7 @@ function useTeacherSocket(session: string, token: string): TeacherSocket {
         case "escalation": {
           const escalation = decode(TeacherEscalation, body)
           if (!escalation.ok) return
-          const access = teacherAccess(escalation.value.teacher_ws_url)
-          const room = access?.kind === "livekit" ? { url: access.url, room: access.room, token: access.token } : null
+          const room = liveKitRoom(escalation.value.livekit_url)
           setEscalations((current) => [...current, { reason: escalation.value.reason, at: new Date(), room }])
           return
         }
