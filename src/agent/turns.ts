@@ -234,7 +234,7 @@ export const specialistReply = (state: SessionState, turn: SpecialistTurn): Stre
         case "done":
           return Effect.as(
             Effect.andThen(
-              Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "Latency", latency: event.latency })),
+              Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "Latency", latency: event.latency, usage: event.usage })),
               publishStep(null)
             ),
             []

@@ -53,11 +53,8 @@ export type SessionEvent =
   | { readonly _tag: "Routing"; readonly decision: RoutingDecision }
   | GuardrailFlag
   | { readonly _tag: "Escalated"; readonly reason: string }
-  /**
-   * one answered turn's measurements; `usage` is absent where the recorder does not meter tokens
-   * (Version A's agent), and such a turn makes the session's cost unknown
-   */
-  | { readonly _tag: "Latency"; readonly latency: StageLatency; readonly usage?: UsageSummary }
+  /** one answered turn's measurements: stage latencies, tokens and their estimated cost */
+  | { readonly _tag: "Latency"; readonly latency: StageLatency; readonly usage: UsageSummary }
 
 /** Milliseconds from the start of a turn to each stage; null when the stage did not happen. */
 export interface StageLatency {

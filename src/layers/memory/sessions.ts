@@ -84,10 +84,10 @@ const apply = (state: SessionState, event: SessionEvent, now: number, maxEntries
         ...state,
         latencies: bounded(state.latencies, event.latency, maxEntries),
         usage: {
-          input_tokens: state.usage.input_tokens + (usage?.inputTokens ?? 0),
-          output_tokens: state.usage.output_tokens + (usage?.outputTokens ?? 0),
+          input_tokens: state.usage.input_tokens + usage.inputTokens,
+          output_tokens: state.usage.output_tokens + usage.outputTokens,
           // one turn of unknown cost makes the session's total unknown
-          estimated_cost_usd: cost === null || usage === undefined || usage.estimatedCostUsd === null
+          estimated_cost_usd: cost === null || usage.estimatedCostUsd === null
             ? null
             : cost + usage.estimatedCostUsd
         }

@@ -64,9 +64,9 @@ const toEntry = (sessionId: string, version: SessionVersion, event: SessionEvent
         firstSentenceMs: event.latency.firstSentenceMs,
         firstAudioMs: event.latency.firstAudioMs,
         totalMs: event.latency.totalMs,
-        inputTokens: event.usage?.inputTokens ?? 0,
-        outputTokens: event.usage?.outputTokens ?? 0,
-        estimatedCostUsd: event.usage?.estimatedCostUsd ?? null,
+        inputTokens: event.usage.inputTokens,
+        outputTokens: event.usage.outputTokens,
+        estimatedCostUsd: event.usage.estimatedCostUsd,
         at
       }
     case "Escalated":
