@@ -73,9 +73,15 @@ export const planProviders = (
     mode !== "local" && keys[KEY_OF[capability]]
       ? { capability, provider: "live", model: liveModels[capability] }
       : { capability, provider: "local", model: LOCAL_ENGINE[capability] }
-  return Effect.succeed(
-    Object.fromEntries(CAPABILITIES.map((capability) => [capability, choose(capability)])) as Record<Capability, ProviderChoice>
-  )
+  return Effect.succeed({
+    moderation: choose("moderation"),
+    classifier: choose("classifier"),
+    math: choose("math"),
+    history: choose("history"),
+    english: choose("english"),
+    speech: choose("speech"),
+    realtime: choose("realtime")
+  })
 }
 
 export const formatPlan = (plan: ProviderPlan): string => {
@@ -117,8 +123,6 @@ const SpeechLocalOrSilent = SpeechLocal.pipe(
     ))
 )
 
-const ANSWER_SUBJECTS: ReadonlyArray<AnswerSubject> = ["math", "history", "english"]
-
 const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Config.ConfigError> => {
   const isLive = (capability: Capability) => plan[capability].provider === "live"
 
@@ -138,9 +142,11 @@ const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Conf
         live: yield* serviceOf(Specialists, SpecialistsLive),
         local: yield* serviceOf(Specialists, SpecialistsLocal)
       }
-      const answerers = Object.fromEntries(
-        ANSWER_SUBJECTS.map((subject) => [subject, byProvider[plan[subject].provider]])
-      ) as Record<AnswerSubject, Specialists["Service"]>
+      const answerers: Readonly<Record<AnswerSubject, Specialists["Service"]>> = {
+        math: byProvider[plan.math.provider],
+        history: byProvider[plan.history.provider],
+        english: byProvider[plan.english.provider]
+      }
       return Specialists.of({
         classify: byProvider[plan.classifier.provider].classify,
         answer: (subject, question, history) => answerers[subject].answer(subject, question, history)
