@@ -113,8 +113,8 @@ export const StoredGuardrailEvent = Schema.Struct({
 })
 export type StoredGuardrailEvent = typeof StoredGuardrailEvent.Type
 
-export const StoredEscalation = Schema.Struct({
-  id: Schema.String,
+/** An escalation as it is raised; the store adds its id and, later, when a teacher saw it. */
+export const NewEscalation = Schema.Struct({
   sessionId: Schema.String,
   version: SessionVersion,
   trigger: EscalationTrigger,
@@ -123,22 +123,16 @@ export const StoredEscalation = Schema.Struct({
   teacherToken: Schema.NullOr(Schema.String),
   /** the teacher's signed WebSocket URL (both versions) */
   teacherWsUrl: Schema.NullOr(Schema.String),
-  acknowledgedAt: Schema.NullOr(At),
-  at: At
-})
-export type StoredEscalation = typeof StoredEscalation.Type
-
-export const NewEscalation = Schema.Struct({
-  sessionId: Schema.String,
-  version: SessionVersion,
-  trigger: EscalationTrigger,
-  reason: Schema.String,
-  teacherToken: Schema.NullOr(Schema.String),
-  teacherWsUrl: Schema.NullOr(Schema.String),
   at: At
 })
 export type NewEscalation = typeof NewEscalation.Type
 
+export const StoredEscalation = Schema.Struct({
+  id: Schema.String,
+  ...NewEscalation.fields,
+  acknowledgedAt: Schema.NullOr(At)
+})
+export type StoredEscalation = typeof StoredEscalation.Type
 
 export const LearningSession = Schema.Struct({
   sessionId: Schema.String,
