@@ -9,7 +9,7 @@ import { ConfigProvider, Context, Duration, Effect, Layer, Redacted, References,
 import { createServer } from "node:http"
 import { randomBytes } from "node:crypto"
 import { ServerConfig, type ServerSettings } from "../src/http/config.ts"
-import { makeServer } from "../src/http/server.ts"
+import { makeServer, memoryPersistence } from "../src/http/server.ts"
 import { issueCsrfToken } from "../src/http/tokens.ts"
 import { LiveProviders } from "../src/layers/live/index.ts"
 import { JobStore } from "../src/services/JobStore.ts"
@@ -21,7 +21,7 @@ export const liveProviders = (env: StubEnv) =>
 
 export interface BenchServer {
   readonly origin: URL
-  /** the server's job store, to wait for jobs and to drop finished ones */
+  /** the server's job store, to wait for jobs and to run its retention sweep */
   readonly jobs: JobStore["Service"]
   /** a valid CSRF token (300 s) */
   readonly csrf: Effect.Effect<string>
@@ -50,7 +50,9 @@ export const startServer = (env: StubEnv): Effect.Effect<BenchServer, unknown, S
       const received = monotonicMs()
       res.once("finish", () => orchestrateTimes.push(monotonicMs() - received))
     })
-    const layer = makeServer({ disableLogger: true, disableListenLog: true }).pipe(
+    // finished jobs expire at once, but only when the bench runs the sweep (between its readings)
+    const persistence = memoryPersistence({ sweepEvery: Duration.days(1), finishedTtl: Duration.zero })
+    const layer = makeServer({ disableLogger: true, disableListenLog: true, persistence }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(() => http, { host: settings.host, port: 0 })),
       Layer.provide(liveProviders(env)),
       Layer.provide(Layer.succeed(ServerConfig, settings)),

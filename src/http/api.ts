@@ -12,6 +12,7 @@ import {
   JobFailed,
   JobNotFound,
   JobNotReady,
+  JobStoreUnavailable,
   JobTimedOut,
   LiveKitUnavailable,
   MalformedJson,
@@ -132,7 +133,7 @@ export class OrchestrateGroup extends HttpApiGroup.make("orchestrate").add(
   HttpApiEndpoint.get("status", "/orchestrate/:job_id", {
     params: { job_id: JobId },
     success: JobStatusBody,
-    error: JobNotFound
+    error: [JobNotFound, JobStoreUnavailable]
   }),
   HttpApiEndpoint.post("wait", "/orchestrate/:job_id/wait", {
     params: { job_id: JobId },
@@ -140,12 +141,12 @@ export class OrchestrateGroup extends HttpApiGroup.make("orchestrate").add(
       timeout: Schema.optional(Schema.Finite.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))))
     },
     success: JobStatusBody,
-    error: [JobNotFound, JobTimedOut]
+    error: [JobNotFound, JobTimedOut, JobStoreUnavailable]
   }).middleware(CsrfProtected),
   HttpApiEndpoint.get("events", "/orchestrate/:job_id/events", {
     params: { job_id: JobId },
     success: ServerSentEvents,
-    error: JobNotFound
+    error: [JobNotFound, JobStoreUnavailable]
   })
 ) {}
 
@@ -156,7 +157,7 @@ export class SpeechGroup extends HttpApiGroup.make("tts").add(
       voice: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 64))))
     }),
     success: HttpApiSchema.StreamUint8Array({ contentType: "audio/pcm" }),
-    error: [JobNotFound, JobFailed, JobNotReady, RateLimitedResponse]
+    error: [JobNotFound, JobFailed, JobNotReady, RateLimitedResponse, JobStoreUnavailable]
   }).middleware(CsrfProtected)
 ) {}
 

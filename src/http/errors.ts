@@ -15,6 +15,14 @@ export class JobNotFound extends Schema.Error<JobNotFound>("JobNotFound")(detail
   static readonly error = () => new JobNotFound({ detail: "Job not found" })
 }
 
+/** The job is not this instance's and its database cannot be reached right now. */
+export class JobStoreUnavailable extends Schema.Error<JobStoreUnavailable>("JobStoreUnavailable")(
+  detail("Job store unavailable, try again shortly"),
+  { httpApiStatus: 503 }
+) {
+  static readonly error = () => new JobStoreUnavailable({ detail: "Job store unavailable, try again shortly" })
+}
+
 export class JobNotReady extends Schema.Error<JobNotReady>("JobNotReady")(detail("Job not ready for TTS"), {
   httpApiStatus: 409
 }) {

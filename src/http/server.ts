@@ -5,7 +5,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
 import { escalationMemory } from "../layers/memory/escalation.ts"
-import { jobStoreMemory } from "../layers/memory/jobStore.ts"
+import { type JobRetention, jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
 import type { Escalation } from "../services/Escalation.ts"
 import type { JobStore } from "../services/JobStore.ts"
@@ -51,8 +51,8 @@ export const AppRoutes = Layer.mergeAll(ApiRoutes, TeacherSocketRoute, ErrorBoun
 export type ServerPersistence = JobStore | Sessions | Escalation
 
 /** Everything in process memory, lost on restart: the fast HTTP tests and the benchmarks run on it. */
-export const memoryPersistence: Layer.Layer<ServerPersistence> = Layer.mergeAll(
-  jobStoreMemory(),
+export const memoryPersistence = (jobRetention?: JobRetention): Layer.Layer<ServerPersistence> => Layer.mergeAll(
+  jobStoreMemory(jobRetention),
   sessionsMemory(),
   escalationMemory()
 )
@@ -80,7 +80,7 @@ export interface ServeOptions<E = never> {
  * and only then the persistence closes, so interrupted jobs are still recorded as such.
  */
 export const makeServer = <E = never>(options: ServeOptions<E> = {}) => {
-  const persistence: Layer.Layer<ServerPersistence, E> = options.persistence ?? memoryPersistence
+  const persistence: Layer.Layer<ServerPersistence, E> = options.persistence ?? memoryPersistence()
   return ServerShutdown.triggerOnRelease.pipe(
     Layer.provideMerge(HttpRouter.serve(AppRoutes, options)),
     Layer.provideMerge(ServerState(persistence))

@@ -71,17 +71,24 @@ export const isFinished = (job: Job): boolean => job.status === "complete" || jo
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", { jobId: Schema.String }) {}
 
+/**
+ * A job this instance does not hold could not be read or changed: its database is unreachable.
+ * This instance's own jobs never fail so — they answer from memory through an outage.
+ */
+export class JobStoreUnavailable extends Schema.TaggedError<JobStoreUnavailable>()("JobStoreUnavailable", {
+  message: Schema.String
+}) {}
+
 /** Defaults of the reference: sweep every 300 s, drop finished jobs older than 3600 s, keep unfinished ones. */
 export const JOB_RETENTION = { sweepEverySeconds: 300, finishedTtlSeconds: 3600 } as const
 
 export class JobStore extends Context.Service<JobStore, {
   readonly create: (input: { readonly sessionId: string; readonly studentText: string }) => Effect.Effect<Job>
-  readonly get: (id: string) => Effect.Effect<Job, JobNotFound>
+  readonly get: (id: string) => Effect.Effect<Job, JobNotFound | JobStoreUnavailable>
   /** applies `change` atomically and notifies watchers */
-  readonly update: (id: string, change: (job: Job) => Job) => Effect.Effect<Job, JobNotFound>
-  readonly remove: (id: string) => Effect.Effect<void>
+  readonly update: (id: string, change: (job: Job) => Job) => Effect.Effect<Job, JobNotFound | JobStoreUnavailable>
   /** deletes finished jobs older than the retention TTL; returns how many went */
   readonly expire: Effect.Effect<number>
   /** the job now, then every change, ending after the first finished snapshot */
-  readonly watch: (id: string) => Stream.Stream<Job, JobNotFound>
+  readonly watch: (id: string) => Stream.Stream<Job, JobNotFound | JobStoreUnavailable>
 }>()("tutor/JobStore") {}

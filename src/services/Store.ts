@@ -13,8 +13,8 @@ export const Speaker = Schema.Literals(["student", "tutor", "teacher"])
 export type Speaker = typeof Speaker.Type
 
 // ---------------------------------------------------------------------------------------------
-// What the tutor records. Each entry carries its session and its time, so a batch written late
-// (after an outage) still lands with the times things happened.
+// What the tutor records. Each entry carries its time, so a batch written late (after an
+// outage) still lands with the times things happened.
 // ---------------------------------------------------------------------------------------------
 
 export const SessionStarted = Schema.TaggedStruct("SessionStarted", {
@@ -86,7 +86,37 @@ export const LatencyMeasured = Schema.TaggedStruct("LatencyMeasured", {
   at: At
 })
 
-export const AuditEntry = Schema.Union([SessionStarted, TurnSpoken, RoutingDecided, GuardrailFlagged, LatencyMeasured])
+/**
+ * An escalation as it is raised. Its id is the raiser's, so one whose row is written late (after
+ * an outage) is still the one the teachers were told of; the store adds, later, when one saw it.
+ */
+export const NewEscalation = Schema.Struct({
+  id: Schema.String,
+  sessionId: Schema.String,
+  version: SessionVersion,
+  trigger: EscalationTrigger,
+  reason: Schema.String,
+  /** Version A: the LiveKit room link carrying the teacher's LiveKit token */
+  teacherToken: Schema.NullOr(Schema.String),
+  /** the teacher's signed WebSocket URL (both versions) */
+  teacherWsUrl: Schema.NullOr(Schema.String),
+  at: At
+})
+export type NewEscalation = typeof NewEscalation.Type
+
+/** Escalations are stored at once; these two queue them while the database cannot be reached. */
+export const EscalationRaised = Schema.TaggedStruct("EscalationRaised", NewEscalation.fields)
+export const EscalationAcknowledged = Schema.TaggedStruct("EscalationAcknowledged", { id: Schema.String, at: At })
+
+export const AuditEntry = Schema.Union([
+  SessionStarted,
+  TurnSpoken,
+  RoutingDecided,
+  GuardrailFlagged,
+  LatencyMeasured,
+  EscalationRaised,
+  EscalationAcknowledged
+])
 export type AuditEntry = typeof AuditEntry.Type
 
 // ---------------------------------------------------------------------------------------------
@@ -113,22 +143,8 @@ export const StoredGuardrailEvent = Schema.Struct({
 })
 export type StoredGuardrailEvent = typeof StoredGuardrailEvent.Type
 
-/** An escalation as it is raised; the store adds its id and, later, when a teacher saw it. */
-export const NewEscalation = Schema.Struct({
-  sessionId: Schema.String,
-  version: SessionVersion,
-  trigger: EscalationTrigger,
-  reason: Schema.String,
-  /** Version A: the LiveKit room link carrying the teacher's LiveKit token */
-  teacherToken: Schema.NullOr(Schema.String),
-  /** the teacher's signed WebSocket URL (both versions) */
-  teacherWsUrl: Schema.NullOr(Schema.String),
-  at: At
-})
-export type NewEscalation = typeof NewEscalation.Type
 
 export const StoredEscalation = Schema.Struct({
-  id: Schema.String,
   ...NewEscalation.fields,
   acknowledgedAt: Schema.NullOr(At)
 })

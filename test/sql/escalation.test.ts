@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import { escalationMemory } from "../../src/layers/memory/escalation.ts"
 import { postgresDatabase } from "../../src/layers/sql/database.ts"
+import { auditLog } from "../../src/layers/sql/auditLog.ts"
 import { escalationSql } from "../../src/layers/sql/escalation.ts"
 import { sqlRecords } from "../../src/layers/sql/index.ts"
 import { storeSql } from "../../src/layers/sql/store.ts"
@@ -14,7 +15,7 @@ describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTI
       const { url } = yield* freshPostgresDatabase
       // each instance has its own pool and its own LISTEN connection, as two processes would
       const instance = Effect.map(
-        Layer.build(escalationSql().pipe(Layer.provide(storeSql), Layer.provide(postgresDatabase({ url: Redacted.make(url) })))),
+        Layer.build(escalationSql().pipe(Layer.provide(auditLog()), Layer.provideMerge(storeSql), Layer.provide(postgresDatabase({ url: Redacted.make(url) })))),
         Context.get(Escalation)
       )
       const first = yield* instance

@@ -211,6 +211,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const sessionId = uniqueSession("escalation")
         const now = yield* Clock.currentTimeMillis
         const raised = yield* store.recordEscalation({
+          id: crypto.randomUUID(),
           sessionId,
           version: "b",
           trigger: "student_request",
@@ -230,6 +231,32 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         expect(yield* store.acknowledgeEscalation("not-a-uuid", now)).toEqual(Option.none())
         expect(yield* store.pendingEscalations(sessionId, 0)).toEqual([])
         expect((yield* store.closeSession({ sessionId, version: "b", at: now })).escalated).toBe(true)
+      }))
+
+    it.effect("escalations queued during an outage land once, with the raiser's id, and take a queued acknowledgement", () =>
+      Effect.gen(function*() {
+        const store = yield* Store
+        const sessionId = uniqueSession("queued-escalation")
+        const now = yield* Clock.currentTimeMillis
+        const raised = {
+          _tag: "EscalationRaised",
+          id: crypto.randomUUID(),
+          sessionId,
+          version: "a",
+          trigger: "classifier",
+          reason: "Off-topic and upset",
+          teacherToken: "wss://livekit.example.test/?room=r",
+          teacherWsUrl: null,
+          at: now
+        } as const
+        // written twice (a retry after a write that did land): still one escalation
+        yield* store.write([raised])
+        yield* store.write([raised])
+        const { _tag, ...fields } = raised
+        expect(yield* store.pendingEscalations(sessionId, now - 1000)).toEqual([{ ...fields, acknowledgedAt: null }])
+        yield* store.write([{ _tag: "EscalationAcknowledged", id: raised.id, at: now + 5 }])
+        expect(yield* store.pendingEscalations(sessionId, now - 1000)).toEqual([])
+        expect((yield* store.closeSession({ sessionId, version: "a", at: now + 10 })).escalated).toBe(true)
       }))
 
     it.effect("escalations reach this instance's teacher and student, and wait in the table for late teachers", () =>

@@ -1,8 +1,14 @@
 import { Duration, Effect, Option, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { isFinished, type Job, type JobNotFound as NoSuchJob, JobStore } from "../../services/JobStore.ts"
+import {
+  isFinished,
+  type Job,
+  type JobNotFound as NoSuchJob,
+  JobStore,
+  type JobStoreUnavailable as StoreAway
+} from "../../services/JobStore.ts"
 import { TutorApi } from "../api.ts"
-import { JobNotFound, JobTimedOut } from "../errors.ts"
+import { JobNotFound, JobStoreUnavailable, JobTimedOut } from "../errors.ts"
 import { JobDispatcher, ServerShutdown } from "../lifecycle.ts"
 import { RateLimits } from "../rateLimit.ts"
 import { keepAlive, sseEvent, sseResponse } from "../sse.ts"
@@ -11,8 +17,9 @@ import { keepAlive, sseEvent, sseResponse } from "../sse.ts"
 export const DEFAULT_WAIT_SECONDS = 30
 export const MAX_WAIT_SECONDS = 60
 
-/** The store's "no such job" as the reference's 404 body. */
-export const notFound = <A, R>(effect: Effect.Effect<A, NoSuchJob, R>) => Effect.mapError(effect, JobNotFound.error)
+/** The store's "no such job" as the reference's 404 body; a store it cannot reach as a 503. */
+export const jobLookup = <A, R>(effect: Effect.Effect<A, NoSuchJob | StoreAway, R>) =>
+  Effect.mapError(effect, (error) => error._tag === "JobNotFound" ? JobNotFound.error() : JobStoreUnavailable.error())
 
 export const toJobStatus = (job: Job) => ({
   job_id: job.id,
@@ -66,7 +73,7 @@ export const OrchestrateRoutes = HttpApiBuilder.group(TutorApi, "orchestrate", E
       return { job_id: job.id }
     }),
     status: Effect.fn("Orchestrate.status")(function*({ params }) {
-      return toJobStatus(yield* notFound(jobs.get(params.job_id)))
+      return toJobStatus(yield* jobLookup(jobs.get(params.job_id)))
     }),
     wait: Effect.fn("Orchestrate.wait")(function*({ params, query }) {
       const seconds = Math.min(query.timeout ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS)
@@ -74,7 +81,7 @@ export const OrchestrateRoutes = HttpApiBuilder.group(TutorApi, "orchestrate", E
         Stream.filter(isFinished),
         Stream.runHead,
         Effect.timeoutOption(Duration.seconds(seconds)),
-        notFound
+        jobLookup
       )
       // outer None: timed out (the job keeps running); inner None cannot happen, watch ends finished
       return toJobStatus(yield* Option.match(Option.flatten(finished), {
@@ -83,7 +90,7 @@ export const OrchestrateRoutes = HttpApiBuilder.group(TutorApi, "orchestrate", E
       }))
     }),
     events: Effect.fn("Orchestrate.events")(function*({ params }) {
-      yield* notFound(jobs.get(params.job_id))
+      yield* jobLookup(jobs.get(params.job_id))
       const events = jobEvents(Stream.orDie(jobs.watch(params.job_id))).pipe(
         Stream.merge(keepAlive, { haltStrategy: "left" }),
         Stream.interruptWhen(shutdown.signal)

@@ -82,7 +82,6 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
           yield* PubSub.publish(updated.changes, updated)
           return updated.job
         }),
-        remove: (id) => Effect.asVoid(drop([id])),
         expire,
         watch: (id) =>
           Stream.unwrap(Effect.gen(function*() {

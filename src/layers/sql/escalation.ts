@@ -8,7 +8,7 @@ import {
   studentNotice,
   TeacherMessage
 } from "../../services/Escalation.ts"
-import { type SessionVersion, Store, type StoredEscalation } from "../../services/Store.ts"
+import { AuditLog, type NewEscalation, type SessionVersion, Store, type StoredEscalation } from "../../services/Store.ts"
 import { escalationMemory } from "../memory/escalation.ts"
 import { Broadcast } from "./broadcast.ts"
 
@@ -52,7 +52,7 @@ const toRecord = (row: StoredEscalation): EscalationRecord => ({
  */
 export const escalationSql = (
   options: Partial<EscalationSqlOptions> = {}
-): Layer.Layer<Escalation, never, Store | Broadcast> =>
+): Layer.Layer<Escalation, never, Store | AuditLog | Broadcast> =>
   Layer.effect(
     Escalation,
     Effect.gen(function*() {
@@ -61,6 +61,7 @@ export const escalationSql = (
       // this instance's sockets: the in-memory implementation, used only for its local fan-out
       const local = yield* Escalation
       const store = yield* Store
+      const audit = yield* AuditLog
       const broadcast = yield* Broadcast
 
       const deliver = (envelope: Envelope) =>
@@ -99,8 +100,8 @@ export const escalationSql = (
 
       return Escalation.of({
         raise: Effect.fn("Escalation.raise")(function*(input) {
-          const now = yield* Clock.currentTimeMillis
-          const record = yield* store.recordEscalation({
+          const raised: NewEscalation = {
+            id: randomUUID(),
             sessionId: input.sessionId,
             version,
             trigger: input.trigger,
@@ -108,16 +109,19 @@ export const escalationSql = (
             teacherToken: input.liveKitUrl ?? null,
             // an agent without the signing secret has no socket link: stored as absent, not as ""
             teacherWsUrl: input.teacherUrl === "" ? null : input.teacherUrl,
-            at: now
-          }).pipe(
-            Effect.map(toRecord),
-            // the teachers online must still hear of it; only late ones will miss it
+            at: yield* Clock.currentTimeMillis
+          }
+          // the teachers online hear of it either way; late ones find it once its row is written
+          yield* store.recordEscalation(raised).pipe(
             Effect.catchTag("StoreError", (error) =>
-              Effect.as(
-                Effect.logError(`escalation: not stored, teachers online are still notified: ${error.message}`),
-                { id: randomUUID(), raisedAt: now, ...input }
-              ))
+              error.transient
+                ? Effect.andThen(
+                  Effect.logWarning(`escalation: database unreachable, its row is queued: ${error.message}`),
+                  audit.record({ _tag: "EscalationRaised", ...raised })
+                )
+                : Effect.logError(`escalation: not stored, teachers online are still notified: ${error.message}`))
           )
+          const record = toRecord({ ...raised, acknowledgedAt: null })
           yield* send({ to: "teachers", sessionId: input.sessionId, message: escalationNotice(record) })
           yield* send({ to: "student", sessionId: input.sessionId, message: studentNotice(record) })
           yield* Effect.logInfo("escalation raised").pipe(
@@ -138,7 +142,9 @@ export const escalationSql = (
           // a lost acknowledgement only means a later teacher is told once more
           yield* store.acknowledgeEscalation(id, now).pipe(
             Effect.catchTag("StoreError", (error) =>
-              Effect.logWarning(`escalation: acknowledgement not stored: ${error.message}`))
+              error.transient
+                ? audit.record({ _tag: "EscalationAcknowledged", id, at: now })
+                : Effect.logWarning(`escalation: acknowledgement not stored: ${error.message}`))
           )
         }),
         toTeachers: (sessionId, message) => send({ to: "teachers", sessionId, message }),

@@ -69,6 +69,13 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
+    const insertEscalationRow = (escalation: NewEscalation) => sql`
+      INSERT INTO escalation_events (id, session_id, version, trigger, reason, teacher_token, teacher_ws_url, created_at)
+      VALUES (${escalation.id}::uuid, ${escalation.sessionId}, ${escalation.version}, ${escalation.trigger},
+              ${escalation.reason}, ${escalation.teacherToken}, ${escalation.teacherWsUrl}, ${new Date(escalation.at)})`
+    const acknowledgeRow = (id: string, at: number) => sql`
+      UPDATE escalation_events SET acknowledged_at = COALESCE(acknowledged_at, ${new Date(at)}) WHERE id = ${id}::uuid`
+
     const writeOne = (entry: AuditEntry) => {
       switch (entry._tag) {
         case "SessionStarted":
@@ -108,6 +115,11 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
             VALUES (${entry.sessionId}, ${entry.classifyMs}, ${entry.firstTokenMs}, ${entry.firstSentenceMs},
                     ${entry.firstAudioMs}, ${entry.totalMs}, ${entry.inputTokens}, ${entry.outputTokens},
                     ${entry.estimatedCostUsd}, ${new Date(entry.at)})`
+        case "EscalationRaised":
+          // the first attempt may have landed after all
+          return sql`${insertEscalationRow(entry)} ON CONFLICT (id) DO NOTHING`
+        case "EscalationAcknowledged":
+          return acknowledgeRow(entry.id, entry.at)
       }
     }
 
@@ -175,17 +187,13 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       Request: NewEscalation,
       Result: EscalationRow,
       execute: (escalation) => sql`
-        INSERT INTO escalation_events (session_id, version, trigger, reason, teacher_token, teacher_ws_url, created_at)
-        VALUES (${escalation.sessionId}, ${escalation.version}, ${escalation.trigger}, ${escalation.reason},
-                ${escalation.teacherToken}, ${escalation.teacherWsUrl}, ${new Date(escalation.at)})
+        ${insertEscalationRow(escalation)}
         RETURNING ${sql.unsafe(escalationColumns)}`
     })
     const acknowledge = SqlSchema.findOneOption({
       Request: Schema.Struct({ id: Schema.String, at: Schema.Number }),
       Result: EscalationRow,
-      execute: ({ at, id }) => sql`
-        UPDATE escalation_events SET acknowledged_at = COALESCE(acknowledged_at, ${new Date(at)})
-        WHERE id = ${id}::uuid RETURNING ${sql.unsafe(escalationColumns)}`
+      execute: ({ at, id }) => sql`${acknowledgeRow(id, at)} RETURNING ${sql.unsafe(escalationColumns)}`
     })
     const pending = SqlSchema.findAll({
       Request: Schema.Struct({ sessionId: Schema.String, since: Schema.Number }),
