@@ -108,6 +108,10 @@ export type NewEscalation = typeof NewEscalation.Type
 export const EscalationRaised = Schema.TaggedStruct("EscalationRaised", NewEscalation.fields)
 export const EscalationAcknowledged = Schema.TaggedStruct("EscalationAcknowledged", { id: Schema.String, at: At })
 
+/** A session closed while the database could not be reached: its report is built when this is written. */
+export const SessionClosed = Schema.TaggedStruct("SessionClosed", { sessionId: Schema.String, version: SessionVersion, at: At })
+export type SessionClosed = typeof SessionClosed.Type
+
 export const AuditEntry = Schema.Union([
   SessionStarted,
   TurnSpoken,
@@ -115,7 +119,8 @@ export const AuditEntry = Schema.Union([
   GuardrailFlagged,
   LatencyMeasured,
   EscalationRaised,
-  EscalationAcknowledged
+  EscalationAcknowledged,
+  SessionClosed
 ])
 export type AuditEntry = typeof AuditEntry.Type
 

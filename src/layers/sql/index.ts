@@ -6,7 +6,7 @@ import type { AuditLog, SessionVersion, Store } from "../../services/Store.ts"
 import { type AuditLogOptions, auditLog } from "./auditLog.ts"
 import { type Database, databaseFromConfig, type DatabaseError } from "./database.ts"
 import { escalationSql } from "./escalation.ts"
-import { jobStoreSql } from "./jobStore.ts"
+import { type JobStoreSqlOptions, jobStoreSql } from "./jobStore.ts"
 import { sessionsSql } from "./sessions.ts"
 import { storeSql } from "./store.ts"
 
@@ -23,6 +23,7 @@ export interface RecordsOptions {
 export interface PersistenceOptions extends RecordsOptions {
   /** names this instance for job recovery after a restart (see `jobStoreSql`) */
   readonly instanceId: string
+  readonly jobs?: Partial<Omit<JobStoreSqlOptions, "instanceId">>
 }
 
 const records = (options: RecordsOptions): Layer.Layer<Records, never, Database> =>
@@ -43,7 +44,9 @@ export const sqlPersistence = <E>(
   database: Layer.Layer<Database, E>,
   options: PersistenceOptions
 ): Layer.Layer<Persistence, E> =>
-  Layer.merge(jobStoreSql({ instanceId: options.instanceId }), records(options)).pipe(Layer.provide(database))
+  Layer.merge(jobStoreSql({ ...options.jobs, instanceId: options.instanceId }), records(options)).pipe(
+    Layer.provide(database)
+  )
 
 /**
  * `DATABASE_URL` → PostgreSQL, else embedded PGlite under `TUTOR_DATA_DIR` (default `./data`);

@@ -130,9 +130,18 @@ export const sessionsSql = (
           // a database that is down must not hold the close request: the report is then built from memory
           yield* audit.flush.pipe(Effect.timeoutOption(closeFlushTimeout))
           const fromMemory = yield* memory.close(sessionId)
-          return yield* store.closeSession({ sessionId, version, at: yield* Clock.currentTimeMillis }).pipe(
+          const closing = { sessionId, version, at: yield* Clock.currentTimeMillis }
+          return yield* store.closeSession(closing).pipe(
             Effect.catchTag("StoreError", (error) =>
-              Effect.as(Effect.logError(`sessions: report not stored, answering from memory: ${error.message}`), fromMemory))
+              Effect.as(
+                error.transient
+                  ? Effect.andThen(
+                    Effect.logWarning(`sessions: database unreachable, answering from memory; the close is queued: ${error.message}`),
+                    audit.record({ _tag: "SessionClosed", ...closing })
+                  )
+                  : Effect.logError(`sessions: report not stored, answering from memory: ${error.message}`),
+                fromMemory
+              ))
           )
         })
       })

@@ -3,6 +3,7 @@ import { SqlClient, type SqlError, SqlSchema } from "effect/sql"
 import {
   type AuditEntry,
   LearningSession,
+  type SessionClosed,
   NewEscalation,
   Store,
   StoreError,
@@ -120,6 +121,9 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
           return sql`${insertEscalationRow(entry)} ON CONFLICT (id) DO NOTHING`
         case "EscalationAcknowledged":
           return acknowledgeRow(entry.id, entry.at)
+        case "SessionClosed":
+          // queued after the session's other entries, so the report covers them
+          return Effect.asVoid(close(entry))
       }
     }
 
@@ -204,6 +208,17 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
         ORDER BY created_at, seq`
     })
 
+    const close = ({ at, sessionId, version }: Omit<SessionClosed, "_tag">) =>
+      Effect.gen(function*() {
+        const report = yield* buildReport(sessionId, at)
+        yield* sql`
+          INSERT INTO learning_sessions (session_id, version, started_at, ended_at, session_report)
+          VALUES (${sessionId}, ${version}, ${new Date(at)}, ${new Date(at)}, ${JSON.stringify(report)}::jsonb)
+          ON CONFLICT (session_id) DO UPDATE
+          SET ended_at = EXCLUDED.ended_at, session_report = EXCLUDED.session_report`
+        return report
+      })
+
     const buildReport = (sessionId: string, at: number) =>
       Effect.gen(function*() {
         const counts = yield* reportCounts(sessionId)
@@ -235,16 +250,8 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
           Effect.mapError(storeError("Store.write"))
         )
       }),
-      closeSession: Effect.fn("Store.closeSession")(function*({ at, sessionId, version }) {
-        return yield* Effect.gen(function*() {
-          const report = yield* buildReport(sessionId, at)
-          yield* sql`
-            INSERT INTO learning_sessions (session_id, version, started_at, ended_at, session_report)
-            VALUES (${sessionId}, ${version}, ${new Date(at)}, ${new Date(at)}, ${JSON.stringify(report)}::jsonb)
-            ON CONFLICT (session_id) DO UPDATE
-            SET ended_at = EXCLUDED.ended_at, session_report = EXCLUDED.session_report`
-          return report
-        }).pipe(Effect.mapError(storeError("Store.closeSession")))
+      closeSession: Effect.fn("Store.closeSession")(function*(closing) {
+        return yield* close(closing).pipe(Effect.mapError(storeError("Store.closeSession")))
       }),
       session: Effect.fn("Store.session")(function*(sessionId) {
         return yield* session(sessionId).pipe(Effect.mapError(storeError("Store.session")))
