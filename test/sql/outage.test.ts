@@ -113,11 +113,14 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
         SELECT speaker, text FROM transcript_turns WHERE session_id = ${sessionId} ORDER BY turn_index`
       const jobRow = (id: string) => direct<{ readonly status: string; readonly safe_text: string | null }>`
         SELECT status::text AS status, safe_text FROM orchestrator_jobs WHERE id = ${id}::uuid`
-      /** polls the table on its own connection until `check` holds */
+      /** polls the table on its own connection until `check` holds; a timeout shows what is there */
       const eventually = <A>(query: Effect.Effect<A, unknown>, check: (rows: A) => boolean) =>
         query.pipe(
           Effect.repeat({ until: check, schedule: Schedule.spaced("50 millis") }),
-          Effect.timeout("10 seconds")
+          Effect.timeoutOrElse({
+            duration: "15 seconds",
+            orElse: () => Effect.flatMap(query, (rows) => Effect.die(new Error(`still ${JSON.stringify(rows)}`)))
+          })
         )
 
       const context = yield* Layer.build(testServer({
@@ -137,6 +140,7 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
         const before = yield* waitFor(yield* dispatch(sessionId, "What is 25% of 80?"))
         expect(before.status).toBe("complete")
         yield* eventually(jobRow(before.job_id), (rows) => rows[0]?.status === "complete")
+        yield* eventually(transcript, (rows) => rows.length === 2)
         yield* Queue.takeN(teacher.inbox, 2)
 
         // down: the next turn is answered, streamed and spoken all the same
