@@ -1,4 +1,4 @@
-import { Effect, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { Escalation, type EscalationTrigger, TeacherAccess } from "../services/Escalation.ts"
 import type { Guardrail } from "../services/Guardrail.ts"
 import { type GuardrailFlag, Sessions } from "../services/Sessions.ts"
@@ -198,6 +198,7 @@ export const specialistReply = (state: SessionState, turn: SpecialistTurn): Stre
       classify: turn.handedOver
         ? () => Effect.succeed({ subject: turn.subject, confidence: 1, raw: `route_to_${turn.subject}` })
         : specialists.classify,
+      guess: turn.handedOver ? () => Effect.succeed(Option.none()) : specialists.guess,
       answer: (subject, question, history) =>
         specialists.answer(subject, question, history).pipe(
           Stream.tap(() => {

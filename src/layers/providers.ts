@@ -149,6 +149,8 @@ const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Conf
       }
       return Specialists.of({
         classify: byProvider[plan.classifier.provider].classify,
+        // the guess stands in for the classifier, so it comes from the classifier's side
+        guess: byProvider[plan.classifier.provider].guess,
         answer: (subject, question, history) => answerers[subject].answer(subject, question, history)
       })
     })

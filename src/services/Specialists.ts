@@ -1,4 +1,4 @@
-import { Context, type Effect, Schema, type Stream } from "effect"
+import { Context, type Effect, type Option, Schema, type Stream } from "effect"
 import type { ProviderError } from "./ProviderError.ts"
 
 export const Subject = Schema.Literals(["math", "history", "english", "escalate"])
@@ -39,4 +39,14 @@ export class Specialists extends Context.Service<Specialists, {
     question: string,
     history: ReadonlyArray<ConversationTurn>
   ) => Stream.Stream<string, ProviderError>
+  /**
+   * A quick subject guess made without a provider call, or none when unsure or when `classify`
+   * is itself that quick. The turn starts the guessed specialist while `classify` runs and keeps
+   * its answer only if the classifier agrees (speculative routing): the classifier's latency
+   * leaves the critical path, at the price of an interrupted request when the guess is wrong.
+   */
+  readonly guess: (
+    text: string,
+    recentTurns: ReadonlyArray<ConversationTurn>
+  ) => Effect.Effect<Option.Option<AnswerSubject>>
 }>()("tutor/Specialists") {}

@@ -1,4 +1,4 @@
-import { Clock, Effect, Fiber, Schema, Stream } from "effect"
+import { type Cause, Clock, Effect, Fiber, Option, Queue, Schema, Stream } from "effect"
 import { Guardrail } from "../services/Guardrail.ts"
 import { Speech } from "../services/Speech.ts"
 import { Prices, summarizeUsage, type TokenUsage, UsageMeter } from "../services/Usage.ts"
@@ -196,32 +196,63 @@ const fixedAnswer = (
   )
 }
 
-const specialistAnswer = (
-  tally: Tally,
+/**
+ * The specialist's answer as it streams from the provider, in its own span. Nothing here touches
+ * the turn's tally: a speculative answer may still be discarded.
+ */
+const specialistDeltas = (
   subject: AnswerSubject,
   request: TurnRequest,
   recent: ReadonlyArray<ConversationTurn>,
+  speculative: boolean
+) =>
+  Stream.unwrap(Effect.gen(function*() {
+    const specialists = yield* Specialists
+    const started = yield* Clock.currentTimeMillis
+    let firstTokenMs = -1
+    let deltas = 0
+    let characters = 0
+    return specialists.answer(subject, request.studentText, recent).pipe(
+      Stream.tap((delta) =>
+        Effect.gen(function*() {
+          if (firstTokenMs < 0) firstTokenMs = (yield* Clock.currentTimeMillis) - started
+          deltas++
+          characters += delta.length
+        })
+      ),
+      Stream.onEnd(Effect.suspend(() =>
+        Effect.annotateCurrentSpan({
+          "specialist.time_to_first_token_ms": firstTokenMs,
+          "specialist.deltas": deltas,
+          "specialist.characters": characters
+        })
+      ))
+    )
+  })).pipe(
+    Stream.withSpan("specialist", { attributes: { "specialist.subject": subject, "specialist.speculative": speculative } }),
+    Stream.mapError(failAt("specialist"))
+  )
+
+/** A specialist started on the quick guess, before the classifier answered. */
+interface Speculation {
+  readonly subject: AnswerSubject
+  readonly deltas: Queue.Queue<string, StageFailed | Cause.Done>
+  readonly fiber: Fiber.Fiber<void>
+}
+
+const specialistAnswer = (
+  tally: Tally,
+  subject: AnswerSubject,
+  source: Stream.Stream<string, StageFailed, Specialists>,
   voice: string | undefined
 ) => {
-  const deltas = Stream.unwrap(Effect.gen(function*() {
-    const specialists = yield* Specialists
-    return specialists.answer(subject, request.studentText, recent)
-  })).pipe(
+  const deltas = source.pipe(
     Stream.tap((delta) =>
       Effect.gen(function*() {
         if (tally.firstTokenMs === null) tally.firstTokenMs = yield* elapsed(tally)
         tally.raw.push(delta)
       })
-    ),
-    Stream.onEnd(Effect.suspend(() =>
-      Effect.annotateCurrentSpan({
-        "specialist.time_to_first_token_ms": tally.firstTokenMs === null ? -1 : tally.firstTokenMs - tally.classifyMs,
-        "specialist.deltas": tally.raw.length,
-        "specialist.characters": tally.raw.join("").length
-      })
-    )),
-    Stream.withSpan("specialist", { attributes: { "specialist.subject": subject } }),
-    Stream.mapError(failAt("specialist"))
+    )
   )
   let lastWasWithheld = false
   return guardSentences(toSentences(deltas)).pipe(
@@ -279,8 +310,26 @@ export const answerTurn = (
       Effect.provideService(UsageMeter, meter),
       Effect.forkChild
     )
+    // the guessed specialist starts now too; its deltas wait in a queue until the classifier agrees
+    const guessed = yield* (yield* Specialists).guess(request.studentText, recent)
+    const speculation = yield* Option.match(guessed, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (subject) =>
+        Effect.gen(function*() {
+          const deltas = yield* Queue.unbounded<string, StageFailed | Cause.Done>()
+          const fiber = yield* Stream.runIntoQueue(specialistDeltas(subject, request, recent, true), deltas).pipe(
+            Effect.provideService(UsageMeter, meter),
+            // lives as long as the turn's stream, not just this set-up step
+            Effect.forkScoped
+          )
+          const started: Speculation = { subject, deltas, fiber }
+          return started
+        })
+    })
+    const discard = speculation === undefined ? Effect.void : Fiber.interrupt(speculation.fiber)
     const inputCategories = yield* flaggedInput(request.studentText)
     if (inputCategories !== undefined) {
+      yield* discard
       yield* Fiber.interrupt(classifying)
       tally.classifyMs = yield* elapsed(tally)
       const reason = `Student message flagged for: ${inputCategories.join(", ") || "unsafe content"}`
@@ -312,14 +361,25 @@ export const answerTurn = (
     })
 
     const threshold = options.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD
+    const answering = routed.subject !== "escalate" && (routed.fallback || routed.confidence >= threshold)
+    const kept = answering && speculation?.subject === routed.subject ? speculation : undefined
+    if (kept === undefined) yield* discard
+    yield* Effect.annotateCurrentSpan({
+      "tutor.speculation": speculation === undefined ? "none" : kept === undefined ? "discarded" : "kept"
+    })
     const answer = routed.subject === "escalate"
       ? fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, {
         trigger: "classifier",
         reason: `The question needs a teacher (classifier confidence ${routed.confidence.toFixed(2)})`
       })
-      : !routed.fallback && routed.confidence < threshold
+      : !answering
       ? fixedAnswer(tally, routed.subject, "clarify", CLARIFY_SENTENCE, voice)
-      : specialistAnswer(tally, routed.subject, request, recent, voice)
+      : specialistAnswer(
+        tally,
+        routed.subject,
+        kept === undefined ? specialistDeltas(routed.subject, request, recent, false) : Stream.fromQueue(kept.deltas),
+        voice
+      )
 
     return Stream.concat(classified, answer).pipe(Stream.provideService(UsageMeter, meter))
   })).pipe(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, Queue, Stream } from "effect"
+import { Deferred, Effect, Layer, Option, Queue, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import { knownPcm } from "../../src/layers/test/speech.ts"
 import { JobStore } from "../../src/services/JobStore.ts"
@@ -68,6 +68,7 @@ describe("orchestrate → events → progressive speech", () => {
       const firstAudioHeard = yield* Deferred.make<void>()
       const specialists = Layer.succeed(Specialists, Specialists.of({
         classify: () => Effect.succeed({ subject: "math", confidence: 0.95, raw: "math" }),
+        guess: () => Effect.succeed(Option.none()),
         answer: () =>
           Stream.concat(
             Stream.make("First sentence is here. Second "),

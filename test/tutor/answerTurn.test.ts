@@ -228,3 +228,93 @@ describe("answerTurn", () => {
       expect(calls.filter((call) => call.startsWith("moderate:end"))).toEqual(["moderate:end:q"])
     }))
 })
+
+describe("answerTurn, speculative routing", () => {
+  const slowAnswer = (subject: string) => [{ text: `The ${subject} answer starts here. `, delay: "300 millis" }, { text: "It ends here." }]
+  const routedTo = (subject: "math" | "history" | "escalate", confidence = 0.95) => () => ({ subject, confidence, raw: subject })
+
+  /** Runs the turn on the TestClock, noting when each event arrived. */
+  const timed = (question: string) =>
+    Effect.gen(function*() {
+      const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
+      const fiber = yield* answerTurn({ sessionId: "s", studentText: question, history: [] }).pipe(
+        Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
+        Effect.forkChild
+      )
+      for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
+      yield* Fiber.join(fiber)
+      return arrived
+    })
+
+  it.effect("a guess the classifier confirms answers from the specialist already running: the classifier is off the critical path", () => {
+    const calls: Array<string> = []
+    return Effect.gen(function*() {
+      const arrived = yield* timed("What is 25% of 80?")
+      const first = arrived.find(({ event }) => event.type === "sentence")
+      expect(first?.event).toMatchObject({ text: "The math answer starts here." })
+      // 300 ms of first token, not 150 ms of classifier + 300 ms
+      expect(first?.at).toBeLessThan(400)
+      expect(calls.filter((call) => call.startsWith("answer:math"))).toHaveLength(1)
+      expect(calls).not.toContain("answer:ended-early")
+      assert.deepInclude(ofType(arrived.map(({ event }) => event), "done")[0], {
+        rawText: "The math answer starts here. It ends here.",
+        sentenceCount: 2
+      })
+    }).pipe(Effect.provide(layers({
+      guess: () => "math",
+      classify: routedTo("math"),
+      classifyDelay: "150 millis",
+      answer: (subject) => slowAnswer(subject),
+      onEvent: (event) => calls.push(event)
+    })))
+  })
+
+  it.effect("a guess the classifier overrules is interrupted, and the classifier's subject answers", () => {
+    const calls: Array<string> = []
+    return Effect.gen(function*() {
+      const events = (yield* timed("Who was Napoleon?")).map(({ event }) => event)
+      expect(sentences(events)).toEqual(["The history answer starts here.", "It ends here."])
+      expect(calls).toEqual([
+        "classify:Who was Napoleon?",
+        "answer:math:Who was Napoleon?",
+        "answer:ended-early",
+        "answer:history:Who was Napoleon?",
+        "answer:completed"
+      ])
+      expect(ofType(events, "done")[0]?.rawText).toBe("The history answer starts here. It ends here.")
+    }).pipe(Effect.provide(layers({
+      guess: () => "math",
+      classify: routedTo("history"),
+      classifyDelay: "150 millis",
+      answer: (subject) => slowAnswer(subject),
+      onEvent: (event) => calls.push(event)
+    })))
+  })
+
+  it.effect("an escalation, an unsure classifier or a flagged message discard the guess before a word of it is used", () =>
+    Effect.gen(function*() {
+      const cases = [
+        { classify: routedTo("escalate"), guardrail: {}, said: ESCALATION_SENTENCE },
+        { classify: routedTo("math", 0.3), guardrail: {}, said: CLARIFY_SENTENCE },
+        {
+          classify: routedTo("math"),
+          guardrail: { flag: (text: string) => text.includes("hurt") ? ["violence"] : undefined, moderationDelay: "80 millis" },
+          said: ESCALATION_SENTENCE
+        }
+      ]
+      for (const { classify, guardrail, said } of cases) {
+        const calls: Array<string> = []
+        const events = (yield* timed("I want to hurt someone with math").pipe(Effect.provide(layers({
+          guess: () => "math",
+          classify,
+          classifyDelay: "150 millis",
+          answer: (subject) => slowAnswer(subject),
+          onEvent: (event) => calls.push(event)
+        }, guardrail))))
+          .map(({ event }) => event)
+        expect(sentences(events)).toEqual([said])
+        expect(calls).toContain("answer:ended-early")
+        expect(calls).not.toContain("answer:completed")
+      }
+    }))
+})

@@ -40,7 +40,9 @@ export const liveConfig = Config.all({
   providerTimeoutMs: positiveInt("PROVIDER_TIMEOUT_MS", 15_000),
   /** the classifier sits in front of every answer, so it gets a much shorter deadline */
   classifierTimeoutMs: positiveInt("CLASSIFIER_TIMEOUT_MS", 3_000),
-  maxRetries: nonNegativeInt("PROVIDER_MAX_RETRIES", 2)
+  maxRetries: nonNegativeInt("PROVIDER_MAX_RETRIES", 2),
+  /** start the locally guessed specialist while the classifier runs (see `Specialists.guess`) */
+  speculativeRouting: Config.Boolean("TUTOR_SPECULATIVE_ROUTING").pipe(Config.withDefault(true))
 })
 
 export type LiveConfigShape = Config.Success<typeof liveConfig>

@@ -1,5 +1,6 @@
 import { Effect, Layer, Option, Stream } from "effect"
 import { type AnswerSubject, type ConversationTurn, Specialists } from "../../services/Specialists.ts"
+import { classifyLocally } from "../local/classifier/Classifier.ts"
 import { parseSubjectLabel } from "./classifierLabel.ts"
 import { AnthropicClient, OpenAiClient } from "./clients.ts"
 import { LiveConfig } from "./config.ts"
@@ -37,6 +38,12 @@ export const SPECIALIST_SYSTEM_PROMPTS: Readonly<Record<AnswerSubject, string>> 
     "Explain grammar rules with examples. Be helpful and encouraging. " + SPOKEN
 }
 
+/**
+ * The local lexicon's confidence from which its subject is worth starting a specialist on before
+ * the classifier answers; below it the turn waits, as a wrong guess costs an interrupted request.
+ */
+const GUESS_CONFIDENCE = 0.7
+
 /** Long tutor answers add little to routing and cost classifier latency. */
 const CONTEXT_TURN_CHARS = 300
 
@@ -70,7 +77,7 @@ const make = Effect.gen(function*() {
   const openai = yield* OpenAiClient
   const anthropic = yield* AnthropicClient
   const config = yield* LiveConfig
-  const { models } = config
+  const { models, speculativeRouting } = config
 
   const classify = Effect.fn("Specialists.classify")(function*(text: string, recentTurns: ReadonlyArray<ConversationTurn>) {
     const operation = "Specialists.classify"
@@ -149,7 +156,13 @@ const make = Effect.gen(function*() {
     answer: (subject, question, history) =>
       (subject === "math" ? answerMath(question, history) : answerChat(subject, question, history)).pipe(
         Stream.withSpan("Specialists.answer", { attributes: { subject } })
-      )
+      ),
+    guess: (text, recentTurns) =>
+      Effect.sync(() => {
+        if (!speculativeRouting) return Option.none()
+        const { confidence, subject } = classifyLocally(text, recentTurns)
+        return subject === "escalate" || confidence < GUESS_CONFIDENCE ? Option.none() : Option.some(subject)
+      })
   })
 })
 

@@ -1,4 +1,4 @@
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import { type AnswerSubject, type ConversationTurn, Specialists } from "../../services/Specialists.ts"
 import { answerFor } from "./answers.ts"
 import { classifyLocally } from "./classifier/Classifier.ts"
@@ -39,6 +39,8 @@ export const SpecialistsLocal: Layer.Layer<Specialists> = Layer.succeed(
   Specialists.of({
     classify,
     answer: (subject, question, history) =>
-      Stream.unwrap(compose(subject, question, history).pipe(Effect.map((text) => Stream.fromIterable(toChunks(text)))))
+      Stream.unwrap(compose(subject, question, history).pipe(Effect.map((text) => Stream.fromIterable(toChunks(text))))),
+    // classifying is already local and instant: nothing to win by guessing
+    guess: () => Effect.succeed(Option.none())
   })
 )

@@ -1,4 +1,4 @@
-import { Duration, Effect, Layer, Stream } from "effect"
+import { Duration, Effect, Layer, Option, Stream } from "effect"
 import { ProviderError } from "../../services/ProviderError.ts"
 import {
   type AnswerSubject,
@@ -18,6 +18,8 @@ export interface SpecialistsScript {
   /** fixed classification per question; `ProviderError` makes the classifier fail */
   readonly classify?: (text: string, recentTurns: ReadonlyArray<ConversationTurn>) => Classification | ProviderError
   readonly classifyDelay?: Duration.Input
+  /** the quick guess per question (speculative routing); none unless scripted */
+  readonly guess?: (text: string) => AnswerSubject | undefined
   /** scripted answer per question; a `ProviderError` element fails the stream at that point */
   readonly answer?: (
     subject: AnswerSubject,
@@ -51,6 +53,7 @@ export const testSpecialists = (script: SpecialistsScript = {}): Layer.Layer<Spe
         if (result instanceof ProviderError) return yield* result
         return result
       }),
+      guess: (text) => Effect.succeed(Option.fromUndefinedOr(script.guess?.(text))),
       answer: (subject, question, history) =>
         Stream.fromIterable(script.answer?.(subject, question, history) ?? DEFAULT_ANSWER).pipe(
           Stream.mapEffect((delta) =>
