@@ -27,14 +27,15 @@ export const answerAudioBytes = (script: StubScript): number =>
   script.sentences.reduce((sum, sentence) => sum + stubPcm(sentence.trim()).length, 0)
 
 /**
- * The stub's own latencies before the first audio byte of the pipelined turn: input moderation
- * alongside classification, the first token, one chunk more (the text after a sentence proves it complete),
- * the sentence's moderation and the speech's first byte.
+ * The stub's own latencies before the first audio byte of the pipelined turn: the specialist
+ * starts on the local guess while the classifier and the input moderation run (the bench question
+ * is guessed and confirmed as history), so the longest of the three counts; its text is complete
+ * one chunk after the first token (the text after a sentence proves it complete); then the
+ * sentence's moderation and its speech run side by side (speculative speech), the longer counts.
  */
 export const pipelinedCriticalPathMs = (script: StubScript): number =>
-  // the student's message is moderated while it is classified: only the longer of the two counts
-  Math.max(script.moderationMs, script.classifierMs) + script.firstTokenMs + script.chunkMs + script.moderationMs +
-  script.ttsMs
+  Math.max(script.moderationMs, script.classifierMs, script.firstTokenMs + script.chunkMs) +
+  Math.max(script.moderationMs, script.ttsMs)
 
 /**
  * The same for the sequential design: classify, the whole answer (the last sentence, then the

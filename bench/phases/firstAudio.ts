@@ -113,14 +113,19 @@ export const runFirstAudio = (caller: Caller, script: StubScript, turns: number)
         const value = pick(latency)
         return value === null ? [] : [value]
       })).p50
+    // stage marks count from the turn's start; the stages overlap as the pipeline runs them
     const stageOverheadP50 = {
-      inputGuardrailAndClassify: stage((l) => l.classifyMs - script.moderationMs - script.classifierMs),
-      firstToken: stage((l) => l.firstTokenMs === null ? null : l.firstTokenMs - l.classifyMs - script.firstTokenMs),
+      inputGuardrailAndClassify: stage((l) => l.classifyMs - Math.max(script.moderationMs, script.classifierMs)),
+      firstToken: stage((l) =>
+        l.firstTokenMs === null ? null : l.firstTokenMs - Math.max(script.firstTokenMs, l.classifyMs)),
       firstSentence: stage((l) =>
         l.firstSentenceMs === null || l.firstTokenMs === null
           ? null
           : l.firstSentenceMs - l.firstTokenMs - script.chunkMs - script.moderationMs),
-      firstAudio: stage((l) => l.firstAudioMs === null || l.firstSentenceMs === null ? null : l.firstAudioMs - l.firstSentenceMs - script.ttsMs),
+      firstAudio: stage((l) =>
+        l.firstAudioMs === null || l.firstSentenceMs === null
+          ? null
+          : l.firstAudioMs - l.firstSentenceMs - Math.max(0, script.ttsMs - script.moderationMs)),
       consumer: summarize(pipelined.map((sample) => sample.firstAudioMs - (sample.latency.firstAudioMs ?? Number.NaN))).p50
     }
     const ratio = reference.p50 / ours.p50

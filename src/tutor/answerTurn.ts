@@ -10,7 +10,7 @@ import {
   type Subject
 } from "../services/Specialists.ts"
 import { type EscalationTrigger, type TurnEvent, type TurnOutcome, TurnStage } from "./events.ts"
-import { guardSentences } from "./guardrail.ts"
+import { GUARDRAIL_LOOKAHEAD, guardSentence } from "./guardrail.ts"
 import { toSentences } from "./segmenter.ts"
 
 /** Spoken when a turn goes to a teacher (reference literal). */
@@ -103,45 +103,63 @@ interface Tally {
 
 const elapsed = (tally: Tally) => Effect.map(Clock.currentTimeMillis, (now) => now - tally.started)
 
-const speak = (
-  text: string,
-  sentenceIndex: number,
-  tally: Tally,
-  voice: string | undefined
-): Stream.Stream<TurnEvent, StageFailed, Speech> => {
-  const sentence = Stream.succeed<TurnEvent>({ type: "sentence", index: sentenceIndex, text })
-  if (voice === undefined) return sentence
-  let bytes = 0
-  let firstByteMs: number | null = null
-  const audio = Stream.unwrap(Effect.gen(function*() {
+/** A sentence's speech as it streams from the provider, in its own span. */
+const speechOf = (text: string, sentenceIndex: number, voice: string) =>
+  Stream.unwrap(Effect.gen(function*() {
     const speech = yield* Speech
     const requested = yield* Clock.currentTimeMillis
+    let bytes = 0
+    let firstByteMs = -1
     return speech.synthesize(text, voice).pipe(
       Stream.tap((pcm) =>
         Effect.gen(function*() {
           bytes += pcm.length
-          if (firstByteMs === null) firstByteMs = (yield* Clock.currentTimeMillis) - requested
-          if (tally.firstAudioMs === null) tally.firstAudioMs = yield* elapsed(tally)
+          if (firstByteMs < 0) firstByteMs = (yield* Clock.currentTimeMillis) - requested
         })
-      )
+      ),
+      Stream.onEnd(Effect.suspend(() =>
+        Effect.annotateCurrentSpan({ "tts.bytes": bytes, "tts.time_to_first_byte_ms": firstByteMs })
+      ))
     )
   })).pipe(
-    Stream.onEnd(Effect.suspend(() =>
-      Effect.annotateCurrentSpan({ "tts.bytes": bytes, "tts.time_to_first_byte_ms": firstByteMs ?? -1 })
-    )),
     Stream.withSpan("tts", { attributes: { "tts.sentence_index": sentenceIndex, "tts.voice": voice } }),
-    Stream.map((pcm): TurnEvent => ({ type: "audio", sentenceIndex, pcm })),
     Stream.mapError(failAt("tts"))
+  )
+
+/** The sentence, then its audio: from `early` when its speech was started ahead, else requested now. */
+const speak = (
+  text: string,
+  sentenceIndex: number,
+  tally: Tally,
+  voice: string | undefined,
+  early: Stream.Stream<Uint8Array, StageFailed> | undefined
+): Stream.Stream<TurnEvent, StageFailed, Speech> => {
+  const sentence = Stream.succeed<TurnEvent>({ type: "sentence", index: sentenceIndex, text })
+  if (voice === undefined) return sentence
+  const audio = (early ?? speechOf(text, sentenceIndex, voice)).pipe(
+    Stream.tap(() =>
+      tally.firstAudioMs === null
+        ? Effect.map(elapsed(tally), (ms) => {
+          tally.firstAudioMs = ms
+        })
+        : Effect.void
+    ),
+    Stream.map((pcm): TurnEvent => ({ type: "audio", sentenceIndex, pcm }))
   )
   return Stream.concat(sentence, audio)
 }
 
-const release = (text: string, tally: Tally, voice: string | undefined) =>
+const release = (
+  text: string,
+  tally: Tally,
+  voice: string | undefined,
+  early?: Stream.Stream<Uint8Array, StageFailed>
+) =>
   Stream.unwrap(Effect.gen(function*() {
     if (tally.firstSentenceMs === null) tally.firstSentenceMs = yield* elapsed(tally)
     const index = tally.spoken.length
     tally.spoken.push(text)
-    return speak(text, index, tally, voice)
+    return speak(text, index, tally, voice, early)
   }))
 
 const done = (tally: Tally, outcome: TurnOutcome, subject: Subject) =>
@@ -233,6 +251,12 @@ const specialistDeltas = (
     Stream.mapError(failAt("specialist"))
   )
 
+/** A sentence's speech started before its verdict. */
+interface EarlySpeech {
+  readonly audio: Queue.Queue<Uint8Array, StageFailed | Cause.Done>
+  readonly fiber: Fiber.Fiber<void>
+}
+
 /** A specialist started on the quick guess, before the classifier answered. */
 interface Speculation {
   readonly subject: AnswerSubject
@@ -254,28 +278,51 @@ const specialistAnswer = (
       })
     )
   )
-  let lastWasWithheld = false
-  return guardSentences(toSentences(deltas)).pipe(
-    Stream.flatMap((guarded) => {
-      const withheldAgain = guarded.action === "withheld" && lastWasWithheld
-      lastWasWithheld = guarded.action === "withheld"
-      const audit: Stream.Stream<TurnEvent> = guarded.action === "passed" ? Stream.empty : Stream.succeed<TurnEvent>({
-        type: "guardrail",
-        index: guarded.index,
-        action: guarded.action,
-        original: guarded.original,
-        replacement: guarded.text,
-        categories: guarded.categories,
-        scores: guarded.scores,
-        latencyMs: guarded.latencyMs,
-        ...(guarded.detail === undefined ? {} : { detail: guarded.detail })
+  // speech of each sentence starts with its moderation (speculative speech) and is used only if
+  // the sentence passes unchanged: the moderation wait leaves the critical path
+  return Stream.unwrap(Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const startSpeech = (sentence: string, index: number) =>
+      voice === undefined ? Effect.succeed(undefined) : Effect.gen(function*() {
+        const audio = yield* Queue.unbounded<Uint8Array, StageFailed | Cause.Done>()
+        const fiber = yield* Stream.runIntoQueue(speechOf(sentence, index, voice), audio).pipe(Effect.forkIn(scope))
+        const early: EarlySpeech = { audio, fiber }
+        return early
       })
-      if (guarded.action !== "passed") tally.flagged++
-      // a run of unverifiable sentences is announced once, not once per sentence
-      return withheldAgain ? audit : Stream.concat(audit, release(guarded.text, tally, voice))
-    }),
-    Stream.concat(done(tally, "answered", subject))
-  )
+    let lastWasWithheld = false
+    return toSentences(deltas).pipe(
+      Stream.mapEffect((sentence, index) =>
+        Effect.gen(function*() {
+          const early = yield* startSpeech(sentence, index)
+          return { guarded: yield* guardSentence(sentence, index), early }
+        }), { concurrency: GUARDRAIL_LOOKAHEAD }),
+      Stream.flatMap(({ early, guarded }) => {
+        const withheldAgain = guarded.action === "withheld" && lastWasWithheld
+        lastWasWithheld = guarded.action === "withheld"
+        const audit: Stream.Stream<TurnEvent> = guarded.action === "passed" ? Stream.empty : Stream.succeed<TurnEvent>({
+          type: "guardrail",
+          index: guarded.index,
+          action: guarded.action,
+          original: guarded.original,
+          replacement: guarded.text,
+          categories: guarded.categories,
+          scores: guarded.scores,
+          latencyMs: guarded.latencyMs,
+          ...(guarded.detail === undefined ? {} : { detail: guarded.detail })
+        })
+        if (guarded.action !== "passed") tally.flagged++
+        const usable = guarded.action === "passed" ? early : undefined
+        // what was said instead (rewrite, apology, withheld notice) is spoken from its own request
+        const discard = early !== undefined && usable === undefined ? Fiber.interrupt(early.fiber) : Effect.void
+        // a run of unverifiable sentences is announced once, not once per sentence
+        const next = withheldAgain
+          ? audit
+          : Stream.concat(audit, release(guarded.text, tally, voice, usable && Stream.fromQueue(usable.audio)))
+        return Stream.unwrap(Effect.as(discard, next))
+      }),
+      Stream.concat(done(tally, "answered", subject))
+    )
+  }))
 }
 
 /**

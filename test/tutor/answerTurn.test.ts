@@ -2,15 +2,15 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { testGuardrail, type GuardrailScript } from "../../src/layers/test/guardrail.ts"
-import { scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
-import { knownPcm, testSpeech } from "../../src/layers/test/speech.ts"
+import { type ScriptedDelta, scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
+import { knownPcm, type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
 import { REWRITE_FAILED_SENTENCE, WITHHELD_SENTENCE } from "../../src/services/Guardrail.ts"
-import type { ConversationTurn } from "../../src/services/Specialists.ts"
+import type { Classification, ConversationTurn } from "../../src/services/Specialists.ts"
 import { answerTurn, CLARIFY_SENTENCE, ESCALATION_SENTENCE, type TurnOptions } from "../../src/tutor/answerTurn.ts"
 import type { TurnEvent } from "../../src/tutor/events.ts"
 
-const layers = (specialists: SpecialistsScript = {}, guardrail: GuardrailScript = {}) =>
-  Layer.mergeAll(testSpecialists(specialists), testGuardrail(guardrail), testSpeech())
+const layers = (specialists: SpecialistsScript = {}, guardrail: GuardrailScript = {}, speech: SpeechScript = {}) =>
+  Layer.mergeAll(testSpecialists(specialists), testGuardrail(guardrail), testSpeech(speech))
 
 const run = (question: string, options: TurnOptions = {}, history: ReadonlyArray<ConversationTurn> = []) =>
   Stream.runCollect(answerTurn({ sessionId: "s-1", studentText: question, history }, options))
@@ -230,7 +230,7 @@ describe("answerTurn", () => {
 })
 
 describe("answerTurn, speculative routing", () => {
-  const slowAnswer = (subject: string) => [{ text: `The ${subject} answer starts here. `, delay: "300 millis" }, { text: "It ends here." }]
+  const slowAnswer = (subject: string): ReadonlyArray<ScriptedDelta> => [{ text: `The ${subject} answer starts here. `, delay: "300 millis" }, { text: "It ends here." }]
   const routedTo = (subject: "math" | "history" | "escalate", confidence = 0.95) => () => ({ subject, confidence, raw: subject })
 
   /** Runs the turn on the TestClock, noting when each event arrived. */
@@ -293,7 +293,7 @@ describe("answerTurn, speculative routing", () => {
 
   it.effect("an escalation, an unsure classifier or a flagged message discard the guess before a word of it is used", () =>
     Effect.gen(function*() {
-      const cases = [
+      const cases: ReadonlyArray<{ classify: () => Classification; guardrail: GuardrailScript; said: string }> = [
         { classify: routedTo("escalate"), guardrail: {}, said: ESCALATION_SENTENCE },
         { classify: routedTo("math", 0.3), guardrail: {}, said: CLARIFY_SENTENCE },
         {
@@ -317,4 +317,34 @@ describe("answerTurn, speculative routing", () => {
         expect(calls).not.toContain("answer:completed")
       }
     }))
+})
+
+describe("answerTurn, speculative speech", () => {
+  it.effect("speaks a sentence while it is moderated: first audio after the longer of the two waits; a rewritten sentence's early speech is dropped", () => {
+    const spoken: Array<string> = []
+    return Effect.gen(function*() {
+      const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
+      const fiber = yield* answerTurn({ sessionId: "s", studentText: "q", history: [] }, { voice: "alloy" }).pipe(
+        Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
+        Effect.forkChild
+      )
+      for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
+      yield* Fiber.join(fiber)
+      const audio = arrived.flatMap(({ at, event }) => event.type === "audio" ? [{ at, event }] : [])
+      // the question's 80 ms check, then the sentence's 80 ms check and 120 ms of speech overlap: 200, not 280
+      expect(audio[0]?.at).toBe(200)
+      expect(audio.map(({ event }) => event.pcm)).toEqual([knownPcm("Fine first sentence."), knownPcm("A calm version.")])
+      expect(spoken).toContain("speak:Something violent.")
+      expect(spoken).toContain("speak-ended-early:Something violent.")
+      expect(spoken.at(-1)).toBe("speak:A calm version.")
+    }).pipe(Effect.provide(layers(
+      { answer: () => [{ text: "Fine first sentence. Something violent." }] },
+      {
+        moderationDelay: "80 millis",
+        flag: (text) => text.includes("violent") ? ["violence"] : undefined,
+        rewrite: () => "A calm version."
+      },
+      { firstByteDelay: "120 millis", onEvent: (event) => spoken.push(event) }
+    )))
+  })
 })

@@ -6,6 +6,8 @@ export interface SpeechScript {
   readonly bytesPerCharacter?: number
   readonly chunkBytes?: number
   readonly firstByteDelay?: Duration.Input
+  /** sees every request (`speak:<text>`) and each one cut short (`speak-ended-early:<text>`) */
+  readonly onEvent?: (event: string) => void
 }
 
 /**
@@ -27,7 +29,16 @@ export const testSpeech = (script: SpeechScript = {}): Layer.Layer<Speech> =>
         const chunks: Array<Uint8Array> = []
         for (let offset = 0; offset < pcm.length; offset += chunkBytes) chunks.push(pcm.subarray(offset, offset + chunkBytes))
         const delay = script.firstByteDelay === undefined ? Effect.void : Effect.sleep(script.firstByteDelay)
-        return Stream.fromEffect(delay).pipe(Stream.drain, Stream.concat(Stream.fromIterable(chunks)))
+        return Stream.fromEffect(delay).pipe(
+          Stream.drain,
+          Stream.concat(Stream.fromIterable(chunks)),
+          Stream.onStart(Effect.sync(() => script.onEvent?.(`speak:${text}`))),
+          Stream.onExit((exit) =>
+            Effect.sync(() => {
+              if (exit._tag === "Failure") script.onEvent?.(`speak-ended-early:${text}`)
+            })
+          )
+        )
       }
     })
   )
