@@ -278,12 +278,14 @@ const specialistAnswer = (
       })
     )
   )
-  // speech of each sentence starts with its moderation (speculative speech) and is used only if
-  // the sentence passes unchanged: the moderation wait leaves the critical path
+  // the first sentence's speech starts with its moderation (speculative speech) and is used only
+  // if the sentence passes unchanged: the moderation wait leaves the time to first audio. Later
+  // sentences have the whole first one's playback to be synthesised in, so they wait for their
+  // verdict and no request is spent on a sentence that will not be said.
   return Stream.unwrap(Effect.gen(function*() {
     const scope = yield* Effect.scope
     const startSpeech = (sentence: string, index: number) =>
-      voice === undefined ? Effect.succeed(undefined) : Effect.gen(function*() {
+      voice === undefined || index > 0 ? Effect.succeed(undefined) : Effect.gen(function*() {
         const audio = yield* Queue.unbounded<Uint8Array, StageFailed | Cause.Done>()
         const fiber = yield* Stream.runIntoQueue(speechOf(sentence, index, voice), audio).pipe(Effect.forkIn(scope))
         const early: EarlySpeech = { audio, fiber }
@@ -351,13 +353,8 @@ export const answerTurn = (
     const voice = options.voice
     const recent = request.history.slice(-RECENT_TURNS)
 
-    // classification starts with the input check, not after it: the check is off the critical
-    // path, and a flagged message interrupts the classifier it no longer needs
-    const classifying = yield* classifyTurn(request.studentText, recent).pipe(
-      Effect.provideService(UsageMeter, meter),
-      Effect.forkChild
-    )
-    // the guessed specialist starts now too; its deltas wait in a queue until the classifier agrees
+    // the guessed specialist starts first, as it is the longest wait; its deltas wait in a queue
+    // until the classifier agrees
     const guessed = yield* (yield* Specialists).guess(request.studentText, recent)
     const speculation = yield* Option.match(guessed, {
       onNone: () => Effect.succeed(undefined),
@@ -373,6 +370,12 @@ export const answerTurn = (
           return started
         })
     })
+    // classification starts with the input check, not after it: the check is off the critical
+    // path, and a flagged message interrupts the classifier it no longer needs
+    const classifying = yield* classifyTurn(request.studentText, recent).pipe(
+      Effect.provideService(UsageMeter, meter),
+      Effect.forkChild
+    )
     const discard = speculation === undefined ? Effect.void : Fiber.interrupt(speculation.fiber)
     const inputCategories = yield* flaggedInput(request.studentText)
     if (inputCategories !== undefined) {

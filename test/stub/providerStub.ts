@@ -405,10 +405,17 @@ const flattenHeaders = (req: IncomingMessage): Record<string, string> => {
   return headers
 }
 
-/** Resolves `true` after `ms`, or `false` as soon as the client hangs up. */
-const pause = (ms: number, res: ServerResponse): Promise<boolean> =>
+/**
+ * Resolves `true` at `deadline` (a `performance.now()` time), or `false` as soon as the client
+ * hangs up. Deadlines rather than delays, so the stub's own work (reading the body, writing the
+ * previous chunk) is part of the latency it was set to, not added to it; the timer is asked for
+ * the whole milliseconds left because Node's timers fire about half a millisecond late.
+ */
+const pauseUntil = (deadline: number, res: ServerResponse): Promise<boolean> =>
   new Promise((resolve) => {
     if (res.destroyed) return resolve(false)
+    const wait = Math.floor(deadline - performance.now())
+    if (wait <= 0) return resolve(true)
     const onClose = () => {
       clearTimeout(timer)
       resolve(false)
@@ -416,7 +423,7 @@ const pause = (ms: number, res: ServerResponse): Promise<boolean> =>
     const timer = setTimeout(() => {
       res.off("close", onClose)
       resolve(true)
-    }, ms)
+    }, wait)
     res.once("close", onClose)
   })
 
@@ -432,9 +439,11 @@ const write = (res: ServerResponse, chunk: string | Uint8Array): Promise<boolean
     })
   })
 
+/** Writes the chunks `delayMs` apart, the first one now. */
 const writeAll = async (res: ServerResponse, chunks: ReadonlyArray<string | Uint8Array>, delayMs: number): Promise<boolean> => {
+  const start = performance.now()
   for (const [i, chunk] of chunks.entries()) {
-    if (i > 0 && delayMs > 0 && !(await pause(delayMs, res))) return false
+    if (i > 0 && delayMs > 0 && !(await pauseUntil(start + i * delayMs, res))) return false
     if (!(await write(res, chunk))) return false
   }
   return true
@@ -524,6 +533,7 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const arrived = performance.now()
     const path = (req.url ?? "/").split("?")[0] ?? "/"
     const route = ROUTES.find(([p]) => p === path)?.[1]
     const body = await readBody(req)
@@ -546,7 +556,7 @@ export const startProviderStub = (options: ProviderStubOptions = {}): Promise<Pr
 
     const { chunkDelayMs: delayMs, latencyMs } = settings[route]
     const fault = faultFor(route)
-    if (!(await pause(latencyMs, res))) return
+    if (!(await pauseUntil(arrived + latencyMs, res))) return
     if (fault?.kind === "hang") return
     if (fault?.kind === "status") {
       const headers: Record<string, string> = fault.retryAfterMs === undefined

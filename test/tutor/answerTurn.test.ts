@@ -275,8 +275,8 @@ describe("answerTurn, speculative routing", () => {
       const events = (yield* timed("Who was Napoleon?")).map(({ event }) => event)
       expect(sentences(events)).toEqual(["The history answer starts here.", "It ends here."])
       expect(calls).toEqual([
-        "classify:Who was Napoleon?",
         "answer:math:Who was Napoleon?",
+        "classify:Who was Napoleon?",
         "answer:ended-early",
         "answer:history:Who was Napoleon?",
         "answer:completed"
@@ -320,31 +320,49 @@ describe("answerTurn, speculative routing", () => {
 })
 
 describe("answerTurn, speculative speech", () => {
-  it.effect("speaks a sentence while it is moderated: first audio after the longer of the two waits; a rewritten sentence's early speech is dropped", () => {
+  const speechLog = () => {
     const spoken: Array<string> = []
+    return { spoken, script: { firstByteDelay: "120 millis", onEvent: (event: string) => void spoken.push(event) } satisfies SpeechScript }
+  }
+  const calmly: GuardrailScript = {
+    moderationDelay: "80 millis",
+    flag: (text) => text.includes("violent") ? ["violence"] : undefined,
+    rewrite: () => "A calm version."
+  }
+  const spokenTurn = Effect.gen(function*() {
+    const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
+    const fiber = yield* answerTurn({ sessionId: "s", studentText: "q", history: [] }, { voice: "alloy" }).pipe(
+      Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
+      Effect.forkChild
+    )
+    for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
+    yield* Fiber.join(fiber)
+    return arrived.flatMap(({ at, event }) => event.type === "audio" ? [{ at, pcm: event.pcm }] : [])
+  })
+
+  it.effect("the first sentence is spoken while it is moderated: first audio after the longer of the two waits", () => {
+    const { script, spoken } = speechLog()
     return Effect.gen(function*() {
-      const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
-      const fiber = yield* answerTurn({ sessionId: "s", studentText: "q", history: [] }, { voice: "alloy" }).pipe(
-        Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
-        Effect.forkChild
-      )
-      for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
-      yield* Fiber.join(fiber)
-      const audio = arrived.flatMap(({ at, event }) => event.type === "audio" ? [{ at, event }] : [])
+      const audio = yield* spokenTurn
       // the question's 80 ms check, then the sentence's 80 ms check and 120 ms of speech overlap: 200, not 280
       expect(audio[0]?.at).toBe(200)
-      expect(audio.map(({ event }) => event.pcm)).toEqual([knownPcm("Fine first sentence."), knownPcm("A calm version.")])
-      expect(spoken).toContain("speak:Something violent.")
-      expect(spoken).toContain("speak-ended-early:Something violent.")
-      expect(spoken.at(-1)).toBe("speak:A calm version.")
-    }).pipe(Effect.provide(layers(
-      { answer: () => [{ text: "Fine first sentence. Something violent." }] },
-      {
-        moderationDelay: "80 millis",
-        flag: (text) => text.includes("violent") ? ["violence"] : undefined,
-        rewrite: () => "A calm version."
-      },
-      { firstByteDelay: "120 millis", onEvent: (event) => spoken.push(event) }
-    )))
+      expect(audio.map(({ pcm }) => pcm)).toEqual([knownPcm("Fine first sentence."), knownPcm("Second one.")])
+      // later sentences are only synthesised once they passed
+      expect(spoken).toEqual(["speak:Fine first sentence.", "speak:Second one."])
+    }).pipe(Effect.provide(layers({ answer: () => [{ text: "Fine first sentence. Second one." }] }, calmly, script)))
+  })
+
+  it.effect("a rewritten first sentence's early speech is dropped and the rewrite is spoken instead", () => {
+    const { script, spoken } = speechLog()
+    return Effect.gen(function*() {
+      const audio = yield* spokenTurn
+      expect(audio.map(({ pcm }) => pcm)).toEqual([knownPcm("A calm version."), knownPcm("Fine second sentence.")])
+      expect(spoken).toEqual([
+        "speak:Something violent.",
+        "speak-ended-early:Something violent.",
+        "speak:A calm version.",
+        "speak:Fine second sentence."
+      ])
+    }).pipe(Effect.provide(layers({ answer: () => [{ text: "Something violent. Fine second sentence." }] }, calmly, script)))
   })
 })
