@@ -46,8 +46,8 @@ const program = Effect.gen(function*() {
 
   const script = stubScript(options)
   const stub = yield* startStubHost(script)
-  const server = yield* startServer(stub.env)
-  const relayServer = yield* startServer(stub.stampedEnv)
+  const server = yield* startServer(stub.env, options.turnWorkers)
+  const relayServer = yield* startServer(stub.stampedEnv, options.turnWorkers)
   const nextAddress = makeAddresses()
   const audioBytes = answerAudioBytes(script)
   const caller = { server, address: nextAddress() }

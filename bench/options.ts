@@ -21,12 +21,15 @@ export interface BenchOptions {
   readonly sessionTurns: number
   readonly leakTurns: number
   readonly leakConcurrency: number
+  /** the server's turn worker processes (`TUTOR_TURN_WORKERS`); 0 answers turns on its event loop */
+  readonly turnWorkers: number
 }
 
 export const USAGE = `npm run bench -- [--full] [--classifier-ms 150] [--first-token-ms 300] [--chunk-ms 30]
   [--moderation-ms 80] [--tts-ms 120] [--tts-chunk-ms 10] [--sentences 10] [--rates 50,200,500]
   [--rate-seconds 1|10] [--probes 1|4] [--first-audio-turns 8|20] [--relay-turns 3|10]
-  [--sessions 500] [--session-turns 3] [--leak-turns 10000 (--full only)] [--leak-concurrency 100]`
+  [--sessions 500] [--session-turns 3] [--leak-turns 10000 (--full only)] [--leak-concurrency 100]
+  [--turn-workers 1]`
 
 const flags = {
   full: { type: "boolean", default: false },
@@ -46,7 +49,8 @@ const flags = {
   sessions: { type: "string" },
   "session-turns": { type: "string" },
   "leak-turns": { type: "string" },
-  "leak-concurrency": { type: "string" }
+  "leak-concurrency": { type: "string" },
+  "turn-workers": { type: "string" }
 } as const
 
 const NonNegative = Schema.NumberFromString.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -76,6 +80,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     sessions: number(values.sessions, 500),
     sessionTurns: number(values["session-turns"], 3),
     leakTurns: number(values["leak-turns"], 10_000),
-    leakConcurrency: Math.max(1, number(values["leak-concurrency"], 100))
+    leakConcurrency: Math.max(1, number(values["leak-concurrency"], 100)),
+    turnWorkers: Math.round(number(values["turn-workers"], 1))
   }
 }

@@ -3,6 +3,7 @@ import { Cause, Exit, Layer, Runtime } from "effect"
 import { ServerConfigFromEnv } from "./http/config.ts"
 import { logListening, makeServer, NodeServerFromConfig } from "./http/server.ts"
 import { TracingLive } from "./layers/observability.ts"
+import { TurnPipelineFromConfig } from "./layers/pipeline/workerPool.ts"
 import { TutorProvidersLive } from "./layers/providers.ts"
 import { sqlPersistenceFromConfig } from "./layers/sql/index.ts"
 
@@ -14,7 +15,7 @@ import { sqlPersistenceFromConfig } from "./layers/sql/index.ts"
 const persistence = sqlPersistenceFromConfig("b")
 
 const Main = logListening.pipe(
-  Layer.provideMerge(makeServer({ disableListenLog: true, persistence })),
+  Layer.provideMerge(makeServer({ disableListenLog: true, persistence, turns: TurnPipelineFromConfig })),
   // the port opens only once the database is ready (the same instance: layers are shared by
   // reference): a request accepted before the routes exist would wait forever, and the embedded
   // database takes seconds to start

@@ -1,10 +1,8 @@
 import { Cause, Context, Deferred, Effect, FiberMap, Layer } from "effect"
-import type { Guardrail } from "../services/Guardrail.ts"
 import type { Escalation, TeacherAccess } from "../services/Escalation.ts"
 import type { Job, JobStore } from "../services/JobStore.ts"
 import type { Sessions } from "../services/Sessions.ts"
-import type { Specialists } from "../services/Specialists.ts"
-import type { Speech } from "../services/Speech.ts"
+import type { TurnPipeline } from "../services/TurnPipeline.ts"
 import { runJob } from "../tutor/jobRunner.ts"
 
 /**
@@ -30,8 +28,8 @@ export class ServerShutdown extends Context.Service<ServerShutdown, {
   )
 }
 
-/** What a job needs to run: the tutor's providers and the session services. */
-export type JobRequirements = Guardrail | Specialists | Speech | JobStore | Sessions | Escalation | TeacherAccess
+/** What a job needs to run: where its turn is answered and the session services. */
+export type JobRequirements = TurnPipeline | JobStore | Sessions | Escalation | TeacherAccess
 
 /**
  * Runs orchestration jobs in fibers owned by the server's scope: a dispatch returns at once,

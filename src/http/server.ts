@@ -7,9 +7,14 @@ import { fileURLToPath } from "node:url"
 import { escalationMemory } from "../layers/memory/escalation.ts"
 import { type JobRetention, jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
+import { turnPipelineInProcess } from "../layers/pipeline/inProcess.ts"
 import type { Escalation } from "../services/Escalation.ts"
+import type { Guardrail } from "../services/Guardrail.ts"
 import type { JobStore } from "../services/JobStore.ts"
 import type { Sessions } from "../services/Sessions.ts"
+import type { Specialists } from "../services/Specialists.ts"
+import type { Speech } from "../services/Speech.ts"
+import type { TurnPipeline } from "../services/TurnPipeline.ts"
 import { TutorApi } from "./api.ts"
 import { ServerConfig } from "./config.ts"
 import { JobDispatcher, ServerShutdown } from "./lifecycle.ts"
@@ -61,29 +66,39 @@ export const memoryPersistence = (jobRetention?: JobRetention): Layer.Layer<Serv
  * The state of a Version B server over the given persistence. Provided outside
  * `HttpRouter.serve` so tests and other front doors share the same instances.
  */
-export const ServerState = <E>(persistence: Layer.Layer<ServerPersistence, E>) =>
+export const ServerState = <E, E2, R2>(
+  persistence: Layer.Layer<ServerPersistence, E>,
+  turns: Layer.Layer<TurnPipeline, E2, R2>
+) =>
   Layer.mergeAll(JobDispatcher.layer, RateLimitsMemory, ServerShutdown.layer).pipe(
     Layer.provideMerge(TeacherAccessSigned),
-    Layer.provideMerge(persistence)
+    Layer.provideMerge(persistence),
+    Layer.provideMerge(turns)
   )
 
-export interface ServeOptions<E = never> {
+export interface ServeOptions<E = never, E2 = never, R2 = TurnProviders> {
   readonly disableLogger?: boolean
   readonly disableListenLog?: boolean
   /** where jobs, sessions and escalations live; in memory unless given (`npm start` gives SQL) */
   readonly persistence?: Layer.Layer<ServerPersistence, E>
+  /** where jobs answer their turns; in this process unless given (`TUTOR_TURN_WORKERS`) */
+  readonly turns?: Layer.Layer<TurnPipeline, E2, R2>
 }
+
+/** What answering a turn in this process takes. */
+type TurnProviders = Guardrail | Specialists | Speech
 
 /**
  * The Version B server over some `HttpServer`. On release the shutdown signal fires first (SSE
  * streams and teacher sockets end), then the server stops, then running jobs are interrupted,
  * and only then the persistence closes, so interrupted jobs are still recorded as such.
  */
-export const makeServer = <E = never>(options: ServeOptions<E> = {}) => {
+export const makeServer = <E = never, E2 = never, R2 = TurnProviders>(options: ServeOptions<E, E2, R2> = {}) => {
   const persistence: Layer.Layer<ServerPersistence, E> = options.persistence ?? memoryPersistence()
+  const turns: Layer.Layer<TurnPipeline, E2, R2 | TurnProviders> = options.turns ?? turnPipelineInProcess
   return ServerShutdown.triggerOnRelease.pipe(
     Layer.provideMerge(HttpRouter.serve(AppRoutes, options)),
-    Layer.provideMerge(ServerState(persistence))
+    Layer.provideMerge(ServerState(persistence, turns))
   )
 }
 

@@ -5,7 +5,7 @@ import { Prices, summarizeUsage, type TokenUsage, UsageMeter } from "../services
 import {
   type AnswerSubject,
   type Classification,
-  type ConversationTurn,
+  ConversationTurn,
   Specialists,
   type Subject
 } from "../services/Specialists.ts"
@@ -23,14 +23,16 @@ export const DEFAULT_CONFIDENCE_THRESHOLD = 0.6
 /** Turns of the session the classifier and specialists see. */
 export const RECENT_TURNS = 6
 
-export interface TurnRequest {
-  readonly sessionId: string
-  readonly studentText: string
+/** One student turn to answer; a schema because a worker process may answer it. */
+export const TurnRequest = Schema.Struct({
+  sessionId: Schema.String,
+  studentText: Schema.String,
   /** the session so far, oldest first */
-  readonly history: ReadonlyArray<ConversationTurn>
+  history: Schema.Array(ConversationTurn),
   /** which front door runs the turn, for traces */
-  readonly version?: "a" | "b" | "cli"
-}
+  version: Schema.optionalKey(Schema.Literals(["a", "b", "cli"]))
+})
+export type TurnRequest = typeof TurnRequest.Type
 
 export interface TurnOptions {
   /** speak the answer with this voice (emits `audio` events); no voice → text only */

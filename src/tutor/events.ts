@@ -13,7 +13,8 @@ export type EscalationTrigger = typeof EscalationTrigger.Type
 export const TurnOutcome = Schema.Literals(["answered", "clarify", "escalated"])
 export type TurnOutcome = typeof TurnOutcome.Type
 
-export const TurnStage = Schema.Literals(["input_guardrail", "classify", "specialist", "guardrail", "tts"])
+/** `worker`: the process answering the turn failed (see `TurnPipeline`) */
+export const TurnStage = Schema.Literals(["input_guardrail", "classify", "specialist", "guardrail", "tts", "worker"])
 export type TurnStage = typeof TurnStage.Type
 
 const Millis = Schema.Number

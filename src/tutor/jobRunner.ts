@@ -2,7 +2,8 @@ import { Clock, Effect, Stream } from "effect"
 import { Escalation, TeacherAccess } from "../services/Escalation.ts"
 import { INTERRUPTED_BY_RESTART, isFinished, type Job, JobStore } from "../services/JobStore.ts"
 import { Sessions } from "../services/Sessions.ts"
-import { answerTurn, RECENT_TURNS } from "./answerTurn.ts"
+import { TurnPipeline } from "../services/TurnPipeline.ts"
+import { RECENT_TURNS } from "./answerTurn.ts"
 import type { TurnEvent } from "./events.ts"
 
 /** Characters of the student's text kept with a routing decision (reference: 200). */
@@ -23,6 +24,7 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
   const sessions = yield* Sessions
   const escalation = yield* Escalation
   const access = yield* TeacherAccess
+  const pipeline = yield* TurnPipeline
   const { id, sessionId, studentText } = job
   yield* Effect.annotateCurrentSpan({ "job.id": id, "session.id": sessionId })
 
@@ -115,7 +117,7 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
     }
   }
 
-  yield* answerTurn({ sessionId, studentText, history, version: "b" }).pipe(
+  yield* pipeline.answer({ sessionId, studentText, history, version: "b" }).pipe(
     Stream.runForEach(handle),
     // a job cut short must not stay `processing` for its waiters; the server stopping is what
     // interrupts jobs (a cancelled job's canceller writes its own reason over this one)

@@ -11,6 +11,7 @@ import { type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
 import { Realtime } from "../../src/services/Realtime.ts"
 import type { Specialists } from "../../src/services/Specialists.ts"
 import type { Speech } from "../../src/services/Speech.ts"
+import type { TurnPipeline } from "../../src/services/TurnPipeline.ts"
 import { type TokenUsage, UsageSummary } from "../../src/services/Usage.ts"
 import { TurnLatency } from "../../src/tutor/events.ts"
 
@@ -39,6 +40,8 @@ export interface TestServerOptions<E = never> {
   readonly settings?: Partial<ServerSettings>
   /** in memory unless given, e.g. SQL for restart and multi-instance tests */
   readonly persistence?: Layer.Layer<ServerPersistence, E>
+  /** where jobs answer their turns; in process (on the scripted providers) unless given */
+  readonly turns?: Layer.Layer<TurnPipeline>
 }
 
 /** A configured Realtime provider: mints a fixed key longer than 20 characters, fails as the provider would for session "bad". */
@@ -62,7 +65,12 @@ export const scriptedRealtime = Layer.succeed(
 
 /** The real Version B server on an ephemeral port, on the scriptable test providers. */
 export const testServer = <E = never>(options: TestServerOptions<E> = {}) =>
-  makeServer({ disableLogger: true, disableListenLog: true, ...(options.persistence ? { persistence: options.persistence } : {}) }).pipe(
+  makeServer({
+    disableLogger: true,
+    disableListenLog: true,
+    ...(options.persistence ? { persistence: options.persistence } : {}),
+    ...(options.turns ? { turns: options.turns } : {})
+  }).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provideMerge(Layer.mergeAll(
       options.specialistsLayer ?? testSpecialists(options.specialists),

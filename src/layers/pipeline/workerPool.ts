@@ -1,0 +1,70 @@
+import { NodeWorker } from "@effect/platform-node"
+import { Config, Effect, Layer, Schema, Stream } from "effect"
+import { RpcClient } from "effect/rpc"
+import { fork } from "node:child_process"
+import { setPriority } from "node:os"
+import { fileURLToPath } from "node:url"
+import type { Guardrail } from "../../services/Guardrail.ts"
+import type { Specialists } from "../../services/Specialists.ts"
+import type { Speech } from "../../services/Speech.ts"
+import { TurnPipeline } from "../../services/TurnPipeline.ts"
+import type { TurnEvent } from "../../tutor/events.ts"
+import { turnPipelineInProcess } from "./inProcess.ts"
+import { TurnRpcs } from "./rpc.ts"
+
+export interface TurnWorkerOptions {
+  /** worker processes */
+  readonly size: number
+  /** turns one worker answers at a time (they mostly wait for providers) */
+  readonly turnsPerWorker?: number
+  /** the workers' environment on top of this process's (their providers are configured from it) */
+  readonly env?: Readonly<Record<string, string>>
+}
+
+const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url))
+
+/**
+ * A worker's niceness: the HTTP process keeps the CPU whenever it has a request to answer, so a
+ * saturated pool slows turns down, never the endpoints that accept and report them.
+ */
+const WORKER_NICENESS = 10
+
+/**
+ * Turns answered by a pool of child processes (Effect RPC over IPC). A turn interrupted here
+ * (cancelled job, server shutdown) is interrupted in its worker, which closes its provider calls.
+ */
+export const turnPipelineWorkers = (options: TurnWorkerOptions): Layer.Layer<TurnPipeline> =>
+  Layer.effect(
+    TurnPipeline,
+    Effect.gen(function*() {
+      const client = yield* RpcClient.make(TurnRpcs)
+      return TurnPipeline.of({
+        answer: (request) =>
+          client.AnswerTurn(request).pipe(
+            Stream.catch((error) =>
+              Stream.succeed<TurnEvent>({ type: "failed", stage: "worker", message: `turn worker failed: ${error.message}` })
+            )
+          )
+      })
+    })
+  ).pipe(
+    Layer.provide(RpcClient.layerProtocolWorker({ size: options.size, concurrency: options.turnsPerWorker ?? 256 })),
+    Layer.provide(NodeWorker.layer(() => {
+      const child = fork(WORKER, [], { env: { ...process.env, ...options.env }, serialization: "advanced" })
+      if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS)
+      return child
+    })),
+    Layer.orDie
+  )
+
+const WorkerCount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+
+/**
+ * `TUTOR_TURN_WORKERS` (default 0): that many turn worker processes, or none and the turns run
+ * in this process with the providers given here.
+ */
+export const TurnPipelineFromConfig: Layer.Layer<TurnPipeline, Config.ConfigError, Guardrail | Specialists | Speech> =
+  Layer.unwrap(Effect.map(
+    Config.schema(WorkerCount, "TUTOR_TURN_WORKERS").pipe(Config.withDefault(0)),
+    (size) => size === 0 ? turnPipelineInProcess : turnPipelineWorkers({ size })
+  ))
