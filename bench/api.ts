@@ -13,7 +13,8 @@ export const makeAddresses = () => {
 }
 
 export interface Caller {
-  readonly server: BenchServer
+  /** where the server listens and how to get a CSRF token for it */
+  readonly server: Pick<BenchServer, "origin" | "csrf">
   readonly address: string
 }
 

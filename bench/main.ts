@@ -9,6 +9,7 @@ import { Console, Duration, Effect, Layer } from "effect"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { makeAddresses } from "./api.ts"
+import { startLoadGenerator } from "./loadGenerator.ts"
 import { parseOptions, USAGE } from "./options.ts"
 import { runFirstAudio } from "./phases/firstAudio.ts"
 import { runLocalSpeech } from "./phases/localSpeech.ts"
@@ -63,7 +64,8 @@ const program = Effect.gen(function*() {
   const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, stub, options.relayTurns))
   const orchestrate = yield* phase(
     "POST /orchestrate under load",
-    runOrchestrate(server, nextAddress, options.rates, options.rateSeconds, options.probes)
+    Effect.flatMap(startLoadGenerator, (load) =>
+      runOrchestrate(server, load, nextAddress, options.rates, options.rateSeconds, options.probes))
   )
   const sessionsPhase = runSessions(server, nextAddress, options.sessions, options.sessionTurns, audioBytes)
   // short: the session phase's turns are the leak check's; full: 10,000 turns of their own after it

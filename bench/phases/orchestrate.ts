@@ -1,11 +1,12 @@
 /**
- * `POST /orchestrate` under open-loop load: requests leave on a fixed schedule whatever the
- * answers do, and latency counts from the scheduled moment (no coordinated omission). Every
- * dispatched job runs its whole turn against the stub, so the load is the real one.
+ * `POST /orchestrate` under open-loop load from a process of its own: requests leave on a fixed
+ * schedule whatever the answers do, and latency counts from the scheduled moment (no coordinated
+ * omission). Every dispatched job runs its whole turn against the stub, so the load is the real
+ * one.
  */
-import { Duration, Effect, Fiber, Option, Stream } from "effect"
+import { Duration, Effect, Option, Stream } from "effect"
 import { isFinished } from "../../src/services/JobStore.ts"
-import { dispatch } from "../api.ts"
+import type { LoadGenerator } from "../loadGenerator.ts"
 import { monotonicMs } from "../protocol.ts"
 import { check, type Row } from "../report.ts"
 import { QUESTION } from "../script.ts"
@@ -36,33 +37,22 @@ export interface RateStep {
 
 const held = (step: RateStep) => step.failed === 0 && step.client.p99 < P99_TARGET_MS
 
-/** One step: `rate` requests per second for `seconds`, then every job is waited for. */
-const runStep = (server: BenchServer, nextAddress: () => string, rate: number, seconds: number) =>
+/** One step: `rate` requests per second for `seconds` from the load process, then every job is waited for. */
+const runStep = (server: BenchServer, load: LoadGenerator, nextAddress: () => string, rate: number, seconds: number) =>
   Effect.gen(function*() {
     yield* server.takeOrchestrateTimes
     const count = Math.max(1, Math.round(rate * seconds))
-    const interval = 1000 / rate
-    let address = nextAddress()
-    const start = monotonicMs() + 10
-    const fibers: Array<Fiber.Fiber<{ readonly latency: number; readonly jobId: string | null }>> = []
-    for (let i = 0; i < count; i++) {
-      if (i % REQUESTS_PER_ADDRESS === 0) address = nextAddress()
-      const due = start + i * interval
-      const wait = due - monotonicMs()
-      if (wait >= 1) yield* Effect.sleep(Duration.millis(wait))
-      const caller = { server, address }
-      fibers.push(yield* Effect.forkChild(
-        dispatch(caller, `bench-rate-${rate}-${i}`, QUESTION).pipe(
-          Effect.timeoutOption(REQUEST_TIMEOUT),
-          Effect.map(Option.match({
-            onNone: () => ({ latency: monotonicMs() - due, jobId: null }),
-            onSome: (sent) => ({ latency: sent.endedAt - due, jobId: sent.jobId })
-          })),
-          Effect.orElseSucceed(() => ({ latency: monotonicMs() - due, jobId: null }))
-        )
-      ))
-    }
-    const results = yield* Effect.forEach(fibers, Fiber.join)
+    const results = yield* load.run({
+      origin: server.origin.toString(),
+      csrf: yield* server.csrf,
+      rate,
+      count,
+      addresses: Array.from({ length: Math.ceil(count / REQUESTS_PER_ADDRESS) }, nextAddress),
+      requestsPerAddress: REQUESTS_PER_ADDRESS,
+      timeoutMs: Duration.toMillis(REQUEST_TIMEOUT),
+      question: QUESTION,
+      label: `bench-rate-${rate}`
+    })
     const serverTimes = yield* server.takeOrchestrateTimes
     const jobIds = results.flatMap((result) => result.jobId === null ? [] : [result.jobId])
     const drainStart = monotonicMs()
@@ -95,6 +85,7 @@ export interface OrchestrateResult {
 /** The given rates, then `probes` bisection steps between the highest rate held and the lowest missed. */
 export const runOrchestrate = (
   server: BenchServer,
+  load: LoadGenerator,
   nextAddress: () => string,
   rates: ReadonlyArray<number>,
   seconds: number,
@@ -102,12 +93,12 @@ export const runOrchestrate = (
 ) =>
   Effect.gen(function*() {
     const steps: Array<RateStep> = []
-    for (const rate of rates) steps.push(yield* runStep(server, nextAddress, rate, seconds))
+    for (const rate of rates) steps.push(yield* runStep(server, load, nextAddress, rate, seconds))
     for (let i = 0; i < probes; i++) {
       const lo = Math.max(0, ...steps.filter(held).map((step) => step.rate))
       const hi = Math.min(...steps.filter((step) => !held(step)).map((step) => step.rate))
       if (!Number.isFinite(hi) || hi - lo < 10) break
-      steps.push(yield* runStep(server, nextAddress, Math.round((lo + hi) / 2), seconds))
+      steps.push(yield* runStep(server, load, nextAddress, Math.round((lo + hi) / 2), seconds))
     }
     const heldRates = steps.filter(held).map((step) => step.rate)
     const highestHeld = heldRates.length === 0 ? null : Math.max(...heldRates)
