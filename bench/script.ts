@@ -38,6 +38,14 @@ export const pipelinedCriticalPathMs = (script: StubScript): number =>
   Math.max(script.moderationMs, script.ttsMs)
 
 /**
+ * The same through the server: the client asks for the speech (`/tts/stream`) of sentences the
+ * guardrail has released, so the first sentence's moderation and speech follow one another.
+ */
+export const serverCriticalPathMs = (script: StubScript): number =>
+  Math.max(script.moderationMs, script.classifierMs, script.firstTokenMs + script.chunkMs) + script.moderationMs +
+  script.ttsMs
+
+/**
  * The same for the sequential design: classify, the whole answer (the last sentence, then the
  * finish chunk and `[DONE]`, one chunk delay each), every sentence's moderation, speech.
  */
