@@ -53,8 +53,13 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
       })
       const pendingBySession = yield* Ref.make(new Map<string, ReadonlyArray<EscalationRecord>>())
 
+      // a session nobody has listened to lately has no channels, and a message for it goes nowhere:
+      // creating them would allocate two buffers per session for every transcript line
       const publish = <A>(sessionId: string, pick: (pair: Channels) => PubSub.PubSub<A>, message: A) =>
-        Effect.scoped(Effect.flatMap(RcMap.get(channels, sessionId), (pair) => PubSub.publish(pick(pair), message)))
+        Effect.flatMap(RcMap.has(channels, sessionId), (listened) =>
+          listened
+            ? Effect.scoped(Effect.flatMap(RcMap.get(channels, sessionId), (pair) => PubSub.publish(pick(pair), message)))
+            : Effect.void)
 
       const feed = <A>(sessionId: string, pick: (pair: Channels) => PubSub.PubSub<A>) =>
         Effect.gen(function*() {
