@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Stream } from "effect"
-import { turnPipelineWorkers } from "../../src/layers/pipeline/workerPool.ts"
+import { ConfigProvider, Context, Effect, Fiber, Layer, Stream } from "effect"
+import { TurnPipelineFromConfig, turnPipelineWorkers } from "../../src/layers/pipeline/workerPool.ts"
+import { testGuardrail } from "../../src/layers/test/guardrail.ts"
+import { testSpecialists } from "../../src/layers/test/specialists.ts"
+import { testSpeech } from "../../src/layers/test/speech.ts"
 import { TurnPipeline } from "../../src/services/TurnPipeline.ts"
 import type { TurnEvent } from "../../src/tutor/events.ts"
 import { dispatch, testServer, waitFor } from "../http/harness.ts"
@@ -77,4 +80,27 @@ describe("turn worker pool (child processes over Effect RPC)", () => {
         tts_ready: true
       })
     }).pipe(Effect.scoped), 60_000)
+})
+
+describe("TUTOR_TURN_WORKERS", () => {
+  const fromEnv = (env: Record<string, string>) =>
+    TurnPipelineFromConfig.pipe(
+      Layer.provide(Layer.mergeAll(testSpecialists(), testGuardrail(), testSpeech())),
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env)))
+    )
+
+  it.effect("unset, turns are answered in this process with the providers given", () =>
+    Effect.gen(function*() {
+      const pipeline = Context.get(yield* Layer.build(fromEnv({})), TurnPipeline)
+      const events = yield* Stream.runCollect(pipeline.answer({ sessionId: "c-1", studentText: "What is 25% of 80?", history: [] }))
+      expect(ofType(events, "done")[0]).toMatchObject({ outcome: "answered", subject: "math" })
+    }).pipe(Effect.scoped))
+
+  it.effect("a count that is not a whole number from 0 up is refused at start-up", () =>
+    Effect.gen(function*() {
+      for (const value of ["-1", "two", "1.5"]) {
+        const built = yield* Effect.exit(Layer.build(fromEnv({ TUTOR_TURN_WORKERS: value })))
+        expect(built._tag).toBe("Failure")
+      }
+    }).pipe(Effect.scoped))
 })

@@ -49,7 +49,8 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
             const pair: Channels = { teachers, student }
             return pair
           }),
-        idleTimeToLive: "30 seconds"
+        // a socket reconnecting at once reuses them; nothing is replayed, so keeping them longer buys nothing
+        idleTimeToLive: "5 seconds"
       })
       const pendingBySession = yield* Ref.make(new Map<string, ReadonlyArray<EscalationRecord>>())
 
