@@ -1,6 +1,5 @@
-import { Context, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
 import { HttpServerRequest } from "effect/http"
-import { RateLimiter } from "effect/persistence"
 import { ServerConfig } from "./config.ts"
 import { RateLimited } from "./errors.ts"
 
@@ -34,32 +33,46 @@ const clientAddress = (request: HttpServerRequest.HttpServerRequest, trustProxy:
     : Option.getOrElse(request.remoteAddress, () => UNKNOWN_CLIENT)
 }
 
-/** In-memory windows (per process); the memory store reads `Clock`, so tests can move time. */
+const WINDOW_MILLIS = 60_000
+
+/** One client's window on one route: it opens with the client's first request. */
+interface Window {
+  readonly openedAt: number
+  count: number
+}
+
+/**
+ * In-memory fixed windows (per process), read from `Clock` so tests can move time. A window is
+ * dropped once it has closed, so a public server does not keep one per route and address it
+ * ever saw (effect's memory limiter store never forgets a key).
+ */
 export const RateLimitsMemory = Layer.effect(
   RateLimits,
   Effect.gen(function*() {
-    const limiter = yield* RateLimiter.RateLimiter
     const { trustProxy } = yield* ServerConfig
+    // every read-modify-write below is one synchronous step, so a plain Map is atomic here
+    const windows = new Map<string, Window>()
+    const sweep = Effect.map(Clock.currentTimeMillis, (now) => {
+      for (const [key, window] of windows) if (now - window.openedAt >= WINDOW_MILLIS) windows.delete(key)
+    })
+    yield* Effect.sleep(Duration.millis(WINDOW_MILLIS)).pipe(Effect.andThen(sweep), Effect.forever, Effect.forkScoped)
     return RateLimits.of({
       consume: Effect.fn("RateLimits.consume")(function*(route) {
         const request = yield* HttpServerRequest.HttpServerRequest
         const limit = LIMITS_PER_MINUTE[route]
-        yield* limiter.consume({
-          key: `${route}:${clientAddress(request, trustProxy)}`,
-          limit,
-          window: "1 minute",
-          algorithm: "fixed-window",
-          onExceeded: "fail"
-        }).pipe(
-          Effect.catchTag("RateLimiterError", ({ reason }) =>
-            reason._tag === "RateLimitExceeded"
-              ? Effect.fail(
-                new RateLimited({ limit, retryAfterSeconds: Math.ceil(Duration.toSeconds(reason.retryAfter)) })
-              )
-              // a broken limiter store must not take the API down with it
-              : Effect.logError("rate limiter store failed; request allowed", reason.message))
-        )
+        const key = `${route}:${clientAddress(request, trustProxy)}`
+        const now = yield* Clock.currentTimeMillis
+        const open = windows.get(key)
+        const window = open === undefined || now - open.openedAt >= WINDOW_MILLIS ? { openedAt: now, count: 0 } : open
+        windows.set(key, window)
+        if (window.count >= limit) {
+          return yield* new RateLimited({
+            limit,
+            retryAfterSeconds: Math.max(1, Math.ceil((window.openedAt + WINDOW_MILLIS - now) / 1000))
+          })
+        }
+        window.count++
       })
     })
   })
-).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))))
+)
