@@ -4,7 +4,7 @@
  * `answerTurn` served to the parent process over IPC.
  */
 import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, References, Stream } from "effect"
 import { RpcServer } from "effect/rpc"
 import type { Guardrail } from "../../services/Guardrail.ts"
 import type { Specialists } from "../../services/Specialists.ts"
@@ -22,7 +22,8 @@ const Worker = RpcServer.layer(TurnRpcs).pipe(
   Layer.provide(Handlers),
   Layer.provide(RpcServer.layerProtocolWorkerRunner),
   Layer.provide(NodeWorkerRunner.layer),
-  Layer.provide(TutorProvidersLive),
+  // the parent logs the provider table; a worker only speaks up for warnings and errors
+  Layer.provide(TutorProvidersLive.pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn")))),
   Layer.provide(TracingLive)
 )
 
