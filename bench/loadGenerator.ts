@@ -1,6 +1,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { nextChildMessage } from "./childMessage.ts"
 import { LoadResult, type LoadStep } from "./loadProtocol.ts"
 
 export class LoadFailed extends Schema.TaggedError<LoadFailed>()("LoadFailed", { message: Schema.String }) {}
@@ -23,18 +24,7 @@ export const startLoadGenerator: Effect.Effect<LoadGenerator, never, Scope.Scope
     ),
     (child) => Effect.sync(() => child.kill())
   )
-  const reply = Effect.callback<unknown, LoadFailed>((resume) => {
-    const onMessage = (message: unknown) => {
-      child.off("exit", onExit)
-      resume(Effect.succeed(message))
-    }
-    const onExit = (code: number | null) => {
-      child.off("message", onMessage)
-      resume(Effect.fail(new LoadFailed({ message: `load process exited (${code})` })))
-    }
-    child.once("message", onMessage)
-    child.once("exit", onExit)
-  })
+  const reply = nextChildMessage(child, (code) => new LoadFailed({ message: `load process exited (${code})` }))
   return {
     run: (step) =>
       Effect.gen(function*() {

@@ -1,6 +1,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { nextChildMessage } from "./childMessage.ts"
 import { ChildMessage, type ParentMessage, type SendStamp, type StubEnv, type StubScript } from "./protocol.ts"
 
 export class StubFailed extends Schema.TaggedError<StubFailed>()("StubFailed", { message: Schema.String }) {}
@@ -34,18 +35,7 @@ export const startStubHost = (script: StubScript): Effect.Effect<StubHost, StubF
     )
 
     /** The next message from the child, decoded. */
-    const nextMessage = Effect.callback<unknown, StubFailed>((resume) => {
-      const onMessage = (message: unknown) => {
-        child.off("exit", onExit)
-        resume(Effect.succeed(message))
-      }
-      const onExit = (code: number | null) => {
-        child.off("message", onMessage)
-        resume(Effect.fail(new StubFailed({ message: `stub process exited (${code})` })))
-      }
-      child.once("message", onMessage)
-      child.once("exit", onExit)
-    }).pipe(
+    const nextMessage = nextChildMessage(child, (code) => new StubFailed({ message: `stub process exited (${code})` })).pipe(
       Effect.flatMap(decodeMessage),
       Effect.mapError((error) => error._tag === "StubFailed" ? error : new StubFailed({ message: error.message }))
     )

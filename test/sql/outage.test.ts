@@ -25,6 +25,20 @@ const turn = (sessionId: string, i: number): AuditEntry => ({
   at: i
 })
 
+/**
+ * A fresh database reached through a loopback proxy the test can close and reopen (`proxied`),
+ * and a direct connection to it that the outage does not touch.
+ */
+const databaseBehindProxy = Effect.gen(function*() {
+  const { name } = yield* freshPostgresDatabase
+  const server = new URL(POSTGRES_SERVER)
+  const proxy = yield* tcpProxy({ host: server.hostname, port: Number(server.port || 5432) })
+  const proxied = new URL(`${POSTGRES_SERVER}/${name}`)
+  proxied.port = String(proxy.port)
+  const direct = Context.get(yield* Layer.build(PgClient.layer({ url: Redacted.make(`${POSTGRES_SERVER}/${name}`) })), PgClient.PgClient)
+  return { direct, proxied, proxy }
+})
+
 describe("AuditLog when the database goes away (Postgres behind a loopback proxy)", () => {
   const logs: Array<string> = []
   const capture = Logger.make(({ message }) => {
@@ -32,14 +46,8 @@ describe("AuditLog when the database goes away (Postgres behind a loopback proxy
   })
   it.live("writes queue and land once it is back; nothing below the bound is lost; overflow is counted and logged", () =>
     Effect.gen(function*() {
-      const { name } = yield* freshPostgresDatabase
-      const server = new URL(POSTGRES_SERVER)
-      const proxy = yield* tcpProxy({ host: server.hostname, port: Number(server.port || 5432) })
-      const proxied = new URL(`${POSTGRES_SERVER}/${name}`)
-      proxied.port = String(proxy.port)
-
       // the audit log writes through the proxy; the test checks the rows on a direct connection
-      const direct = Context.get(yield* Layer.build(PgClient.layer({ url: Redacted.make(`${POSTGRES_SERVER}/${name}`) })), PgClient.PgClient)
+      const { direct, proxied, proxy } = yield* databaseBehindProxy
       const rows = (sessionId: string) =>
         direct<{ readonly turn_index: number; readonly text: string }>`
           SELECT turn_index, text FROM transcript_turns WHERE session_id = ${sessionId} ORDER BY turn_index`
@@ -102,12 +110,7 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
 
   it.live("students are answered and spoken to through the outage; the rows land once the database is back", () =>
     Effect.gen(function*() {
-      const { name } = yield* freshPostgresDatabase
-      const server = new URL(POSTGRES_SERVER)
-      const proxy = yield* tcpProxy({ host: server.hostname, port: Number(server.port || 5432) })
-      const proxied = new URL(`${POSTGRES_SERVER}/${name}`)
-      proxied.port = String(proxy.port)
-      const direct = Context.get(yield* Layer.build(PgClient.layer({ url: Redacted.make(`${POSTGRES_SERVER}/${name}`) })), PgClient.PgClient)
+      const { direct, proxied, proxy } = yield* databaseBehindProxy
       const sessionId = "s-outage"
       const transcript = direct<{ readonly speaker: string; readonly text: string }>`
         SELECT speaker, text FROM transcript_turns WHERE session_id = ${sessionId} ORDER BY turn_index`

@@ -22,6 +22,19 @@ const sentences = (events: ReadonlyArray<TurnEvent>) => ofType(events, "sentence
 
 const tenSentences = Array.from({ length: 10 }, (_, i) => ({ text: `Sentence number ${i + 1} is here. ` }))
 
+/** Runs the turn on the TestClock (10 ms steps, up to 1 s), noting when each event arrived. */
+const timed = (question: string, options: TurnOptions = {}) =>
+  Effect.gen(function*() {
+    const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
+    const fiber = yield* answerTurn({ sessionId: "s", studentText: question, history: [] }, options).pipe(
+      Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
+      Effect.forkChild
+    )
+    for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
+    yield* Fiber.join(fiber)
+    return arrived
+  })
+
 describe("answerTurn", () => {
   it.effect("classifies, streams safe sentences in order, speaks each one and reports done", () =>
     Effect.gen(function*() {
@@ -233,19 +246,6 @@ describe("answerTurn, speculative routing", () => {
   const slowAnswer = (subject: string): ReadonlyArray<ScriptedDelta> => [{ text: `The ${subject} answer starts here. `, delay: "300 millis" }, { text: "It ends here." }]
   const routedTo = (subject: "math" | "history" | "escalate", confidence = 0.95) => () => ({ subject, confidence, raw: subject })
 
-  /** Runs the turn on the TestClock, noting when each event arrived. */
-  const timed = (question: string) =>
-    Effect.gen(function*() {
-      const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
-      const fiber = yield* answerTurn({ sessionId: "s", studentText: question, history: [] }).pipe(
-        Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
-        Effect.forkChild
-      )
-      for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
-      yield* Fiber.join(fiber)
-      return arrived
-    })
-
   it.effect("a guess the classifier confirms answers from the specialist already running: the classifier is off the critical path", () => {
     const calls: Array<string> = []
     return Effect.gen(function*() {
@@ -330,13 +330,7 @@ describe("answerTurn, speculative speech", () => {
     rewrite: () => "A calm version."
   }
   const spokenTurn = Effect.gen(function*() {
-    const arrived: Array<{ readonly event: TurnEvent; readonly at: number }> = []
-    const fiber = yield* answerTurn({ sessionId: "s", studentText: "q", history: [] }, { voice: "alloy" }).pipe(
-      Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void arrived.push({ event, at }))),
-      Effect.forkChild
-    )
-    for (let step = 0; step < 100 && fiber.pollUnsafe() === undefined; step++) yield* TestClock.adjust("10 millis")
-    yield* Fiber.join(fiber)
+    const arrived = yield* timed("q", { voice: "alloy" })
     return arrived.flatMap(({ at, event }) => event.type === "audio" ? [{ at, pcm: event.pcm }] : [])
   })
 
