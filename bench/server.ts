@@ -10,8 +10,7 @@ import { createServer } from "node:http"
 import { randomBytes } from "node:crypto"
 import { ServerConfig, type ServerSettings } from "../src/http/config.ts"
 import { makeServer, memoryPersistence } from "../src/http/server.ts"
-import { turnPipelineInProcess } from "../src/layers/pipeline/inProcess.ts"
-import { turnPipelineWorkers } from "../src/layers/pipeline/workerPool.ts"
+import { turnPipeline } from "../src/layers/pipeline/workerPool.ts"
 import { issueCsrfToken } from "../src/http/tokens.ts"
 import { LiveProviders } from "../src/layers/live/index.ts"
 import { JobStore } from "../src/services/JobStore.ts"
@@ -55,9 +54,7 @@ export const startServer = (env: StubEnv, turnWorkers: number): Effect.Effect<Be
     // finished jobs expire at once, but only when the bench runs the sweep (between its readings)
     const persistence = memoryPersistence({ sweepEvery: Duration.days(1), finishedTtl: Duration.zero })
     // the workers configure their live providers from their environment, as `npm start`'s would
-    const turns = turnWorkers === 0
-      ? turnPipelineInProcess
-      : turnPipelineWorkers({ size: turnWorkers, env: { ...env, TUTOR_PROVIDERS: "live" } })
+    const turns = turnPipeline(turnWorkers, { ...env, TUTOR_PROVIDERS: "live" })
     const layer = makeServer({ disableLogger: true, disableListenLog: true, persistence, turns }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(() => http, { host: settings.host, port: 0 })),
       Layer.provide(liveProviders(env)),

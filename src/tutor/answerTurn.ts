@@ -1,4 +1,4 @@
-import { type Cause, Clock, Effect, Fiber, Option, Queue, Schema, Stream } from "effect"
+import { type Cause, Clock, Effect, Fiber, Option, Queue, Schema, type Scope, Stream } from "effect"
 import { Guardrail } from "../services/Guardrail.ts"
 import { Speech } from "../services/Speech.ts"
 import { Prices, summarizeUsage, type TokenUsage, UsageMeter } from "../services/Usage.ts"
@@ -253,18 +253,23 @@ const specialistDeltas = (
     Stream.mapError(failAt("specialist"))
   )
 
-/** A sentence's speech started before its verdict. */
-interface EarlySpeech {
-  readonly audio: Queue.Queue<Uint8Array, StageFailed | Cause.Done>
-  readonly fiber: Fiber.Fiber<void>
+/**
+ * A stream started before anyone knows whether it will be used (speculation): what it yields
+ * waits in a buffer until `items` is read, or `cancel` stops it and its provider request.
+ */
+interface RunningAhead<A> {
+  readonly items: Stream.Stream<A, StageFailed>
+  readonly cancel: Effect.Effect<void>
 }
 
-/** A specialist started on the quick guess, before the classifier answered. */
-interface Speculation {
-  readonly subject: AnswerSubject
-  readonly deltas: Queue.Queue<string, StageFailed | Cause.Done>
-  readonly fiber: Fiber.Fiber<void>
-}
+/** Starts `stream` now, living in `scope` (the turn's stream), not just in the caller. */
+const runAhead = <A, R>(stream: Stream.Stream<A, StageFailed, R>, scope: Scope.Scope) =>
+  Effect.gen(function*() {
+    const buffer = yield* Queue.unbounded<A, StageFailed | Cause.Done>()
+    const fiber = yield* Stream.runIntoQueue(stream, buffer).pipe(Effect.forkIn(scope))
+    const ahead: RunningAhead<A> = { items: Stream.fromQueue(buffer), cancel: Fiber.interrupt(fiber) }
+    return ahead
+  })
 
 const specialistAnswer = (
   tally: Tally,
@@ -287,12 +292,7 @@ const specialistAnswer = (
   return Stream.unwrap(Effect.gen(function*() {
     const scope = yield* Effect.scope
     const startSpeech = (sentence: string, index: number) =>
-      voice === undefined || index > 0 ? Effect.succeed(undefined) : Effect.gen(function*() {
-        const audio = yield* Queue.unbounded<Uint8Array, StageFailed | Cause.Done>()
-        const fiber = yield* Stream.runIntoQueue(speechOf(sentence, index, voice), audio).pipe(Effect.forkIn(scope))
-        const early: EarlySpeech = { audio, fiber }
-        return early
-      })
+      voice === undefined || index > 0 ? Effect.succeed(undefined) : runAhead(speechOf(sentence, index, voice), scope)
     let lastWasWithheld = false
     return toSentences(deltas).pipe(
       Stream.mapEffect((sentence, index) =>
@@ -317,11 +317,11 @@ const specialistAnswer = (
         if (guarded.action !== "passed") tally.flagged++
         const usable = guarded.action === "passed" ? early : undefined
         // what was said instead (rewrite, apology, withheld notice) is spoken from its own request
-        const discard = early !== undefined && usable === undefined ? Fiber.interrupt(early.fiber) : Effect.void
+        const discard = early !== undefined && usable === undefined ? early.cancel : Effect.void
         // a run of unverifiable sentences is announced once, not once per sentence
         const next = withheldAgain
           ? audit
-          : Stream.concat(audit, release(guarded.text, tally, voice, usable && Stream.fromQueue(usable.audio)))
+          : Stream.concat(audit, release(guarded.text, tally, voice, usable?.items))
         return Stream.unwrap(Effect.as(discard, next))
       }),
       Stream.concat(done(tally, "answered", subject))
@@ -358,19 +358,14 @@ export const answerTurn = (
     // the guessed specialist starts first, as it is the longest wait; its deltas wait in a queue
     // until the classifier agrees
     const guessed = yield* (yield* Specialists).guess(request.studentText, recent)
+    const scope = yield* Effect.scope
     const speculation = yield* Option.match(guessed, {
       onNone: () => Effect.succeed(undefined),
       onSome: (subject) =>
-        Effect.gen(function*() {
-          const deltas = yield* Queue.unbounded<string, StageFailed | Cause.Done>()
-          const fiber = yield* Stream.runIntoQueue(specialistDeltas(subject, request, recent, true), deltas).pipe(
-            Effect.provideService(UsageMeter, meter),
-            // lives as long as the turn's stream, not just this set-up step
-            Effect.forkScoped
-          )
-          const started: Speculation = { subject, deltas, fiber }
-          return started
-        })
+        Effect.map(
+          runAhead(specialistDeltas(subject, request, recent, true).pipe(Stream.provideService(UsageMeter, meter)), scope),
+          (ahead) => ({ subject, ...ahead })
+        )
     })
     // classification starts with the input check, not after it: the check is off the critical
     // path, and a flagged message interrupts the classifier it no longer needs
@@ -378,7 +373,7 @@ export const answerTurn = (
       Effect.provideService(UsageMeter, meter),
       Effect.forkChild
     )
-    const discard = speculation === undefined ? Effect.void : Fiber.interrupt(speculation.fiber)
+    const discard = speculation === undefined ? Effect.void : speculation.cancel
     const inputCategories = yield* flaggedInput(request.studentText)
     if (inputCategories !== undefined) {
       yield* discard
@@ -429,7 +424,7 @@ export const answerTurn = (
       : specialistAnswer(
         tally,
         routed.subject,
-        kept === undefined ? specialistDeltas(routed.subject, request, recent, false) : Stream.fromQueue(kept.deltas),
+        kept === undefined ? specialistDeltas(routed.subject, request, recent, false) : kept.items,
         voice
       )
 

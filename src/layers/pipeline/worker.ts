@@ -4,22 +4,20 @@
  * `answerTurn` served to the parent process over IPC.
  */
 import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
-import { Effect, Layer, References, Stream } from "effect"
+import { Effect, Layer, References } from "effect"
 import { RpcServer } from "effect/rpc"
-import type { Guardrail } from "../../services/Guardrail.ts"
-import type { Specialists } from "../../services/Specialists.ts"
-import type { Speech } from "../../services/Speech.ts"
-import { answerTurn } from "../../tutor/answerTurn.ts"
+import { TurnPipeline } from "../../services/TurnPipeline.ts"
 import { TracingLive } from "../observability.ts"
 import { TutorProvidersLive } from "../providers.ts"
+import { turnPipelineInProcess } from "./inProcess.ts"
 import { TurnRpcs } from "./rpc.ts"
 
-const Handlers = TurnRpcs.toLayer(Effect.map(Effect.context<Guardrail | Specialists | Speech>(), (providers) => ({
-  AnswerTurn: (request) => answerTurn(request).pipe(Stream.provideContext(providers))
-})))
+// a worker answers its turns in process: it is the process the pool moved them to
+const Handlers = TurnRpcs.toLayer(Effect.map(TurnPipeline, (pipeline) => ({ AnswerTurn: pipeline.answer })))
 
 const Worker = RpcServer.layer(TurnRpcs).pipe(
   Layer.provide(Handlers),
+  Layer.provide(turnPipelineInProcess),
   Layer.provide(RpcServer.layerProtocolWorkerRunner),
   Layer.provide(NodeWorkerRunner.layer),
   // the parent logs the provider table; a worker only speaks up for warnings and errors

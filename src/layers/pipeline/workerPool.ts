@@ -57,6 +57,13 @@ export const turnPipelineWorkers = (options: TurnWorkerOptions): Layer.Layer<Tur
     Layer.orDie
   )
 
+/** `workers` turn worker processes (with `env` on top of this process's), or none: turns in this process. */
+export const turnPipeline = (
+  workers: number,
+  env?: Readonly<Record<string, string>>
+): Layer.Layer<TurnPipeline, never, Guardrail | Specialists | Speech> =>
+  workers === 0 ? turnPipelineInProcess : turnPipelineWorkers({ size: workers, ...(env === undefined ? {} : { env }) })
+
 const WorkerCount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
 /**
@@ -66,5 +73,5 @@ const WorkerCount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0
 export const TurnPipelineFromConfig: Layer.Layer<TurnPipeline, Config.ConfigError, Guardrail | Specialists | Speech> =
   Layer.unwrap(Effect.map(
     Config.schema(WorkerCount, "TUTOR_TURN_WORKERS").pipe(Config.withDefault(0)),
-    (size) => size === 0 ? turnPipelineInProcess : turnPipelineWorkers({ size })
+    (workers) => turnPipeline(workers)
   ))

@@ -24,8 +24,8 @@ export const isTransient = (error: SqlError.SqlError | Schema.SchemaError): bool
   error._tag === "SqlError" && error.isRetryable
 
 /**
- * For operations whose interface has no room for a database error (the shared `JobStore` shape):
- * ride out a short outage, then fail loudly as a defect rather than pretend it worked.
+ * For start-up work the store cannot go on without (the job store's restart recovery): ride out
+ * a short outage, then fail loudly as a defect rather than pretend it worked.
  */
 export const retryBrieflyOrDie = <A, E extends SqlError.SqlError | Schema.SchemaError, R>(
   effect: Effect.Effect<A, E, R>
