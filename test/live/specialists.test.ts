@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { SpecialistsLive } from "../../src/layers/live/specialists.ts"
 import type { ProviderError } from "../../src/services/ProviderError.ts"
 import { type AnswerSubject, type ConversationTurn, Specialists } from "../../src/services/Specialists.ts"
@@ -212,4 +212,19 @@ describe("SpecialistsLive.answer without keys", () => {
       assert.include(error.detail, "ANTHROPIC_API_KEY")
       assert.isNotEmpty(yield* Stream.runCollect(service.answer("history", "q", [])))
     }))
+})
+
+describe("SpecialistsLive.guess (speculative routing)", () => {
+  it.live("guesses a clear question's subject without calling a provider; unsure, escalating or switched off → none", () =>
+    Effect.gen(function*() {
+      const { service, stub } = yield* setup()
+      assert.deepStrictEqual(yield* service.guess("Why did the Roman Empire fall?", []), Option.some("history"))
+      assert.deepStrictEqual(yield* service.guess("What is 25% of 80?", []), Option.some("math"))
+      assert.isTrue(Option.isNone(yield* service.guess("hmm", [])))
+      assert.isTrue(Option.isNone(yield* service.guess("I want to talk to a real teacher", [])))
+      assert.lengthOf(stub.requests("anthropicMessages"), 0)
+
+      const { service: off } = yield* setup({ TUTOR_SPECULATIVE_ROUTING: "false" })
+      assert.isTrue(Option.isNone(yield* off.guess("Why did the Roman Empire fall?", [])))
+    }).pipe(Effect.scoped))
 })
