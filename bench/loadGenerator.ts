@@ -1,6 +1,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { type PriorityOutcome, runAheadOfServer } from "./priority.ts"
 import { nextChildMessage } from "./childMessage.ts"
 import { LoadResult, type LoadStep } from "./loadProtocol.ts"
 
@@ -14,6 +15,7 @@ const decodeReply = Schema.decodeUnknownEffect(Reply)
 
 export interface LoadGenerator {
   readonly run: (step: LoadStep) => Effect.Effect<LoadResult, LoadFailed>
+  readonly priority: PriorityOutcome
 }
 
 /** The load process (`loadProcess.ts`) on the same Node, stopped when the scope closes. */
@@ -24,8 +26,12 @@ export const startLoadGenerator: Effect.Effect<LoadGenerator, never, Scope.Scope
     ),
     (child) => Effect.sync(() => child.kill())
   )
+  // the measuring instrument stands in for clients on other machines: it sends and reads on time,
+  // whatever the server's processes are doing (a late send is counted against the server)
+  const priority = runAheadOfServer(child.pid)
   const reply = nextChildMessage(child, (code) => new LoadFailed({ message: `load process exited (${code})` }))
   return {
+    priority,
     run: (step) =>
       Effect.gen(function*() {
         child.send(step)

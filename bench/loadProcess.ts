@@ -1,38 +1,59 @@
 /**
  * The load generator of the `/orchestrate` phase, in a process of its own (as a load tool such as
  * autocannon runs): its own work never delays the server it measures. It runs one open-loop step
- * per message and sends back every dispatch's latency, counted from the moment it was due.
+ * per message and sends back every dispatch's latency, counted from the moment it was due, and
+ * how late it was sent (the instrument's own share of that latency).
  */
-import { Duration, Effect, Fiber, Option, Schema } from "effect"
+import { Duration, Effect, Exit, Option, Schema } from "effect"
+import { Worker } from "node:worker_threads"
 import { dispatch } from "./api.ts"
 import { type LoadResult, LoadStep } from "./loadProtocol.ts"
+import { numberField } from "./metronome.ts"
 import { monotonicMs } from "./protocol.ts"
+
+const METRONOME = new URL("./metronome.ts", import.meta.url)
 
 const decodeStep = Schema.decodeUnknownEffect(LoadStep)
 
+type Outcome = LoadResult[number]
+
+/**
+ * Each dispatch starts synchronously when the metronome ticks its due moment (never before it),
+ * so a send is late only by the tick's delivery, not by timer granularity or fiber scheduling.
+ */
 const runStep = (step: LoadStep) =>
-  Effect.gen(function*() {
+  Effect.callback<LoadResult>((resume) => {
     const server = { origin: new URL(step.origin), csrf: Effect.succeed(step.csrf) }
     const interval = 1000 / step.rate
-    const start = monotonicMs() + 10
-    const fibers: Array<Fiber.Fiber<LoadResult[number]>> = []
-    for (let i = 0; i < step.count; i++) {
-      const address = step.addresses[Math.floor(i / step.requestsPerAddress)] ?? "10.255.255.255"
+    let start = 0
+    const outcomes: Array<Outcome> = []
+    let answered = 0
+    const send = (i: number) => {
       const due = start + i * interval
-      const wait = due - monotonicMs()
-      if (wait >= 1) yield* Effect.sleep(Duration.millis(wait))
-      fibers.push(yield* Effect.forkChild(
+      const address = step.addresses[Math.floor(i / step.requestsPerAddress)] ?? "10.255.255.255"
+      const failed = (): Outcome => ({ latency: monotonicMs() - due, lateBy: 0, jobId: null })
+      const fiber = Effect.runFork(
         dispatch({ server, address }, `${step.label}-${i}`, step.question).pipe(
           Effect.timeoutOption(Duration.millis(step.timeoutMs)),
           Effect.map(Option.match({
-            onNone: () => ({ latency: monotonicMs() - due, jobId: null }),
-            onSome: (sent) => ({ latency: sent.endedAt - due, jobId: sent.jobId })
+            onNone: failed,
+            onSome: (reply): Outcome => ({ latency: reply.endedAt - due, lateBy: reply.startedAt - due, jobId: reply.jobId })
           })),
-          Effect.orElseSucceed(() => ({ latency: monotonicMs() - due, jobId: null }))
+          Effect.orElseSucceed(failed)
         )
-      ))
+      )
+      fiber.addObserver((exit) => {
+        outcomes[i] = Exit.isSuccess(exit) ? exit.value : failed()
+        if (++answered === step.count) resume(Effect.succeed(outcomes))
+      })
     }
-    return yield* Effect.forEach(fibers, Fiber.join)
+    const metronome = new Worker(METRONOME, { workerData: { interval, count: step.count } })
+    metronome.on("message", (tick: unknown) => {
+      if (typeof tick === "number") send(tick)
+      else start = numberField(tick, "start")
+    })
+    metronome.on("error", (error) => resume(Effect.die(error)))
+    return Effect.promise(() => metronome.terminate())
   })
 
 process.on("message", (message) => {

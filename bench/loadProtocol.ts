@@ -15,6 +15,13 @@ export const LoadStep = Schema.Struct({
 })
 export type LoadStep = typeof LoadStep.Type
 
-/** Per dispatch: latency from its scheduled moment; the job id, or null when it failed or timed out. */
-export const LoadResult = Schema.Array(Schema.Struct({ latency: Schema.Number, jobId: Schema.NullOr(Schema.String) }))
+/**
+ * Per dispatch: latency from its scheduled moment, how late the load process sent it, and the job
+ * id, or null when it failed or timed out.
+ */
+export const LoadResult = Schema.Array(Schema.Struct({
+  latency: Schema.Number,
+  lateBy: Schema.Number,
+  jobId: Schema.NullOr(Schema.String)
+}))
 export type LoadResult = typeof LoadResult.Type

@@ -17,7 +17,7 @@ import { studentTurns, withLeakCheck } from "./phases/memory.ts"
 import { runOrchestrate } from "./phases/orchestrate.ts"
 import { runRelay } from "./phases/relay.ts"
 import { runSessions } from "./phases/sessions.ts"
-import { machine, renderMachine, renderTable, type Row } from "./report.ts"
+import { machine, renderHelpers, renderMachine, renderTable, type Row } from "./report.ts"
 import { answerAudioBytes, stubScript } from "./script.ts"
 import { liveProviders, startServer } from "./server.ts"
 import { settle } from "./settle.ts"
@@ -47,6 +47,9 @@ const program = Effect.gen(function*() {
 
   const script = stubScript(options)
   const stub = yield* startStubHost(script)
+  const load = yield* startLoadGenerator
+  const helpers = { providerStub: stub.priority, loadGenerator: load.priority }
+  yield* Console.log(renderHelpers(helpers, options.turnWorkers))
   const server = yield* startServer(stub.env, options.turnWorkers)
   const relayServer = yield* startServer(stub.stampedEnv, options.turnWorkers)
   const nextAddress = makeAddresses()
@@ -64,8 +67,7 @@ const program = Effect.gen(function*() {
   const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, stub, options.relayTurns))
   const orchestrate = yield* phase(
     "POST /orchestrate under load",
-    Effect.flatMap(startLoadGenerator, (load) =>
-      runOrchestrate(server, load, nextAddress, options.rates, options.rateSeconds, options.probes))
+    runOrchestrate(server, load, nextAddress, options.rates, options.rateSeconds, options.probes)
   )
   const sessionsPhase = runSessions(server, nextAddress, options.sessions, options.sessionTurns, audioBytes)
   // short: the session phase's turns are the leak check's; full: 10,000 turns of their own after it
@@ -88,9 +90,10 @@ const program = Effect.gen(function*() {
     )
 
   const rows = [orchestrate, firstAudio, localSpeech, relay, sessions, memory].flatMap((result) => result.rows)
-  yield* Console.log(`\n${renderMachine(host, mode)}\n${renderTable(rows)}`)
+  yield* Console.log(`\n${renderMachine(host, mode)}\n${renderHelpers(helpers, options.turnWorkers)}\n${renderTable(rows)}`)
   writeFileSync(RESULTS, JSON.stringify({
     machine: host,
+    helpers,
     mode: options.full ? "full" : "short",
     options,
     stub: script,

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from "node:os"
+import type { PriorityOutcome } from "./priority.ts"
 
 export type Verdict = "pass" | "MISS" | "info"
 
@@ -43,3 +44,15 @@ export const renderTable = (rows: ReadonlyArray<Row>): string => {
 
 export const renderMachine = (m: Machine, mode: string) =>
   `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node} — ${m.date} — ${mode}`
+
+/** How the bench's own processes share the CPU with the server (see `priority.ts`). */
+export const renderHelpers = (
+  helpers: { readonly providerStub: PriorityOutcome; readonly loadGenerator: PriorityOutcome },
+  turnWorkers: number
+) => {
+  const describe = (name: string, outcome: PriorityOutcome) =>
+    `${name} ${outcome.applied}${outcome.warning === undefined ? "" : ` (${outcome.warning})`}`
+  return `Processes: server (this process), ${turnWorkers} turn worker(s) at niceness 10, ${
+    describe("provider stub", helpers.providerStub)
+  }, ${describe("load generator", helpers.loadGenerator)}`
+}

@@ -2,6 +2,7 @@ import { Effect, Schema, type Scope } from "effect"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { nextChildMessage } from "./childMessage.ts"
+import { type PriorityOutcome, runBehindServer } from "./priority.ts"
 import { ChildMessage, type ParentMessage, type SendStamp, type StubEnv, type StubScript } from "./protocol.ts"
 
 export class StubFailed extends Schema.TaggedError<StubFailed>()("StubFailed", { message: Schema.String }) {}
@@ -13,6 +14,7 @@ export interface StubHost {
   readonly stampedEnv: StubEnv
   /** the speech chunks sent on since the last call, offsets counted from the last call */
   readonly takeStamps: Effect.Effect<ReadonlyArray<SendStamp>, StubFailed>
+  readonly priority: PriorityOutcome
 }
 
 const decodeMessage = Schema.decodeUnknownEffect(ChildMessage)
@@ -34,6 +36,9 @@ export const startStubHost = (script: StubScript): Effect.Effect<StubHost, StubF
         })
     )
 
+    // it stands in for remote providers, whose work costs the server no CPU: behind the server, level with the turn workers
+    const priority = runBehindServer(child.pid)
+
     /** The next message from the child, decoded. */
     const nextMessage = nextChildMessage(child, (code) => new StubFailed({ message: `stub process exited (${code})` })).pipe(
       Effect.flatMap(decodeMessage),
@@ -51,5 +56,5 @@ export const startStubHost = (script: StubScript): Effect.Effect<StubHost, StubF
       if (message.type !== "stamps") return yield* new StubFailed({ message: `unexpected ${message.type}` })
       return message.stamps
     })
-    return { env: listening.env, stampedEnv: listening.stampedEnv, takeStamps }
+    return { env: listening.env, stampedEnv: listening.stampedEnv, takeStamps, priority }
   })
