@@ -3,18 +3,15 @@ import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { type PriorityOutcome, runAheadOfServer } from "./priority.ts"
 import { nextChildMessage } from "./childMessage.ts"
-import { LoadResult, type LoadStep } from "./loadProtocol.ts"
+import { type Arrival, type LoadCommand, LoadReply, type LoadResult, type LoadStep, type SpokenTurn } from "./loadProtocol.ts"
 
 export class LoadFailed extends Schema.TaggedError<LoadFailed>()("LoadFailed", { message: Schema.String }) {}
 
-const Reply = Schema.Union([
-  Schema.Struct({ type: Schema.Literal("done"), results: LoadResult }),
-  Schema.Struct({ type: Schema.Literal("failed"), message: Schema.String })
-])
-const decodeReply = Schema.decodeUnknownEffect(Reply)
+const decodeReply = Schema.decodeUnknownEffect(LoadReply)
 
 export interface LoadGenerator {
-  readonly run: (step: LoadStep) => Effect.Effect<LoadResult, LoadFailed>
+  readonly run: (step: Omit<LoadStep, "type">) => Effect.Effect<LoadResult, LoadFailed>
+  readonly spokenTurn: (turn: Omit<SpokenTurn, "type">) => Effect.Effect<ReadonlyArray<Arrival>, LoadFailed>
   readonly priority: PriorityOutcome
 }
 
@@ -29,17 +26,24 @@ export const startLoadGenerator: Effect.Effect<LoadGenerator, never, Scope.Scope
   // the measuring instrument stands in for clients on other machines: it sends and reads on time,
   // whatever the server's processes are doing (a late send is counted against the server)
   const priority = runAheadOfServer(child.pid)
-  const reply = nextChildMessage(child, (code) => new LoadFailed({ message: `load process exited (${code})` }))
+  const nextReply = nextChildMessage(child, (code) => new LoadFailed({ message: `load process exited (${code})` })).pipe(
+    Effect.flatMap(decodeReply),
+    Effect.mapError((error) => error._tag === "LoadFailed" ? error : new LoadFailed({ message: error.message }))
+  )
+  /** One command at a time: its reply is the load process's next message. */
+  const ask = (command: LoadCommand) =>
+    Effect.suspend(() => {
+      child.send(command)
+      return nextReply
+    }).pipe(Effect.flatMap((reply) => reply.type === "failed" ? new LoadFailed({ message: reply.message }) : Effect.succeed(reply)))
+  const unexpected = (reply: LoadReply) => new LoadFailed({ message: `unexpected reply ${reply.type}` })
   return {
     priority,
     run: (step) =>
-      Effect.gen(function*() {
-        child.send(step)
-        const answer = yield* reply.pipe(
-          Effect.flatMap(decodeReply),
-          Effect.mapError((error) => error._tag === "LoadFailed" ? error : new LoadFailed({ message: error.message }))
-        )
-        return answer.type === "done" ? answer.results : yield* new LoadFailed({ message: answer.message })
-      })
+      Effect.flatMap(ask({ type: "orchestrate", ...step }), (reply) =>
+        reply.type === "orchestrated" ? Effect.succeed(reply.results) : Effect.fail(unexpected(reply))),
+    spokenTurn: (turn) =>
+      Effect.flatMap(ask({ type: "spokenTurn", ...turn }), (reply) =>
+        reply.type === "spoken" ? Effect.succeed(reply.arrivals) : Effect.fail(unexpected(reply)))
   }
 })

@@ -1,19 +1,20 @@
 /**
- * The load generator of the `/orchestrate` phase, in a process of its own (as a load tool such as
- * autocannon runs): its own work never delays the server it measures. It runs one open-loop step
- * per message and sends back every dispatch's latency, counted from the moment it was due, and
- * how late it was sent (the instrument's own share of that latency).
+ * The bench's client side, in a process of its own (as a load tool such as autocannon runs): its
+ * own work never delays the server it measures, and the server's work never delays its reads.
+ * Per message it runs either an open-loop `/orchestrate` step, sending back every dispatch's
+ * latency counted from the moment it was due and how late it was sent (the instrument's own share
+ * of that latency), or one spoken turn, sending back when each read of its speech arrived.
  */
 import { Duration, Effect, Exit, Option, Schema } from "effect"
 import { Worker } from "node:worker_threads"
-import { dispatch } from "./api.ts"
-import { type LoadResult, LoadStep } from "./loadProtocol.ts"
+import { dispatch, serverTurn } from "./api.ts"
+import { type Arrival, LoadCommand, type LoadReply, type LoadResult, type LoadStep, type SpokenTurn } from "./loadProtocol.ts"
 import { numberField } from "./metronome.ts"
 import { monotonicMs } from "./protocol.ts"
 
 const METRONOME = new URL("./metronome.ts", import.meta.url)
 
-const decodeStep = Schema.decodeUnknownEffect(LoadStep)
+const decodeCommand = Schema.decodeUnknownEffect(LoadCommand)
 
 type Outcome = LoadResult[number]
 
@@ -56,12 +57,31 @@ const runStep = (step: LoadStep) =>
     return Effect.promise(() => metronome.terminate())
   })
 
+const runSpokenTurn = (turn: SpokenTurn) =>
+  Effect.gen(function*() {
+    const caller = { server: { origin: new URL(turn.origin), csrf: Effect.succeed(turn.csrf) }, address: turn.address }
+    const arrivals: Array<Arrival> = []
+    let received = 0
+    yield* serverTurn(caller, turn.sessionId, turn.question, (chunk, at) => {
+      received += chunk.length
+      arrivals.push({ endOffset: received, at })
+      return "more"
+    })
+    return arrivals
+  })
+
+const reply = (message: LoadReply) => process.send?.(message)
+
 process.on("message", (message) => {
-  Effect.runFork(decodeStep(message).pipe(
-    Effect.flatMap(runStep),
+  Effect.runFork(decodeCommand(message).pipe(
+    Effect.flatMap((command): Effect.Effect<LoadReply, unknown> =>
+      command.type === "orchestrate"
+        ? Effect.map(runStep(command), (results) => ({ type: "orchestrated", results }))
+        : Effect.map(runSpokenTurn(command), (arrivals) => ({ type: "spoken", arrivals }))
+    ),
     Effect.matchCause({
-      onSuccess: (results) => process.send?.({ type: "done", results }),
-      onFailure: (cause) => process.send?.({ type: "failed", message: String(cause) })
+      onSuccess: reply,
+      onFailure: (cause) => reply({ type: "failed", message: String(cause) })
     })
   ))
 })

@@ -1,7 +1,9 @@
+/** What the bench and its load process say to each other, decoded on both sides. */
 import { Schema } from "effect"
 
 /** One open-loop step the load process runs: `count` dispatches, one every `1000 / rate` ms. */
 export const LoadStep = Schema.Struct({
+  type: Schema.Literal("orchestrate"),
   origin: Schema.String,
   csrf: Schema.String,
   rate: Schema.Number,
@@ -15,6 +17,20 @@ export const LoadStep = Schema.Struct({
 })
 export type LoadStep = typeof LoadStep.Type
 
+/** One spoken turn as the web app runs it (see `serverTurn`), its speech read as a remote client would. */
+export const SpokenTurn = Schema.Struct({
+  type: Schema.Literal("spokenTurn"),
+  origin: Schema.String,
+  csrf: Schema.String,
+  address: Schema.String,
+  sessionId: Schema.String,
+  question: Schema.String
+})
+export type SpokenTurn = typeof SpokenTurn.Type
+
+export const LoadCommand = Schema.Union([LoadStep, SpokenTurn])
+export type LoadCommand = typeof LoadCommand.Type
+
 /**
  * Per dispatch: latency from its scheduled moment, how late the load process sent it, and the job
  * id, or null when it failed or timed out.
@@ -25,3 +41,14 @@ export const LoadResult = Schema.Array(Schema.Struct({
   jobId: Schema.NullOr(Schema.String)
 }))
 export type LoadResult = typeof LoadResult.Type
+
+/** A read of speech bytes: where it ends in the concatenated stream, and when (monotonic ms) it arrived. */
+export const Arrival = Schema.Struct({ endOffset: Schema.Number, at: Schema.Number })
+export type Arrival = typeof Arrival.Type
+
+export const LoadReply = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("orchestrated"), results: LoadResult }),
+  Schema.Struct({ type: Schema.Literal("spoken"), arrivals: Schema.Array(Arrival) }),
+  Schema.Struct({ type: Schema.Literal("failed"), message: Schema.String })
+])
+export type LoadReply = typeof LoadReply.Type

@@ -64,7 +64,7 @@ const program = Effect.gen(function*() {
     runFirstAudio(caller, script, options.firstAudioTurns).pipe(Effect.provideContext(providers))
   )
   const localSpeech = yield* phase("local speech: first chunk", runLocalSpeech(10))
-  const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, stub, options.relayTurns))
+  const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, load, stub, options.relayTurns))
   const orchestrate = yield* phase(
     "POST /orchestrate under load",
     runOrchestrate(server, load, nextAddress, options.rates, options.rateSeconds, options.probes)

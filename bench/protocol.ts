@@ -31,8 +31,12 @@ const Env = Schema.Struct({
 })
 export type StubEnv = typeof Env.Type
 
-/** One relayed upstream PCM chunk: where it ends in the concatenated speech bytes, and when it left. */
-export const SendStamp = Schema.Struct({ endOffset: Schema.Number, sentAt: Schema.Number })
+/**
+ * One relayed upstream PCM chunk: where it ends in the concatenated speech bytes, when it left,
+ * and whether it was the first of its speech response (a sentence's first audio, after the
+ * provider's silence).
+ */
+export const SendStamp = Schema.Struct({ endOffset: Schema.Number, sentAt: Schema.Number, opensResponse: Schema.Boolean })
 export type SendStamp = typeof SendStamp.Type
 
 export const ChildMessage = Schema.Union([

@@ -45,10 +45,12 @@ const forwarder = createServer((req, res) => {
     res.writeHead(reply.statusCode ?? 502, reply.headers)
     res.flushHeaders()
     const stamped = req.url?.split("?")[0] === SPEECH_PATH
+    let opensResponse = true
     reply.on("data", (chunk: Buffer) => {
       if (stamped) {
         speechBytes += chunk.length
-        stamps.push({ endOffset: speechBytes, sentAt: monotonicMs() })
+        stamps.push({ endOffset: speechBytes, sentAt: monotonicMs(), opensResponse })
+        opensResponse = false
       }
       res.write(chunk)
     })
