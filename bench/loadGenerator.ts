@@ -1,6 +1,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import type { Caller } from "./api.ts"
 import { type PriorityOutcome, runAheadOfServer } from "./priority.ts"
 import { nextChildMessage } from "./childMessage.ts"
 import { type Arrival, type LoadCommand, LoadReply, type LoadResult, type LoadStep, type SpokenTurn } from "./loadProtocol.ts"
@@ -11,7 +12,11 @@ const decodeReply = Schema.decodeUnknownEffect(LoadReply)
 
 export interface LoadGenerator {
   readonly run: (step: Omit<LoadStep, "type">) => Effect.Effect<LoadResult, LoadFailed>
-  readonly spokenTurn: (turn: Omit<SpokenTurn, "type">) => Effect.Effect<ReadonlyArray<Arrival>, LoadFailed>
+  /** One spoken turn of `caller`'s, run by the load process (see `SpokenTurn`). */
+  readonly spokenTurn: (
+    caller: Caller,
+    turn: Pick<SpokenTurn, "sessionId" | "question" | "untilFirstAudio">
+  ) => Effect.Effect<{ readonly startedAt: number; readonly arrivals: ReadonlyArray<Arrival> }, LoadFailed>
   readonly priority: PriorityOutcome
 }
 
@@ -42,8 +47,11 @@ export const startLoadGenerator: Effect.Effect<LoadGenerator, never, Scope.Scope
     run: (step) =>
       Effect.flatMap(ask({ type: "orchestrate", ...step }), (reply) =>
         reply.type === "orchestrated" ? Effect.succeed(reply.results) : Effect.fail(unexpected(reply))),
-    spokenTurn: (turn) =>
-      Effect.flatMap(ask({ type: "spokenTurn", ...turn }), (reply) =>
-        reply.type === "spoken" ? Effect.succeed(reply.arrivals) : Effect.fail(unexpected(reply)))
+    spokenTurn: (caller, turn) =>
+      Effect.gen(function*() {
+        const csrf = yield* caller.server.csrf
+        const reply = yield* ask({ type: "spokenTurn", origin: caller.server.origin.toString(), csrf, address: caller.address, ...turn })
+        return reply.type === "spoken" ? reply : yield* unexpected(reply)
+      })
   }
 })

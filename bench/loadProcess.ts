@@ -62,12 +62,12 @@ const runSpokenTurn = (turn: SpokenTurn) =>
     const caller = { server: { origin: new URL(turn.origin), csrf: Effect.succeed(turn.csrf) }, address: turn.address }
     const arrivals: Array<Arrival> = []
     let received = 0
-    yield* serverTurn(caller, turn.sessionId, turn.question, (chunk, at) => {
+    const spoken = yield* serverTurn(caller, turn.sessionId, turn.question, (chunk, at) => {
       received += chunk.length
       arrivals.push({ endOffset: received, at })
-      return "more"
+      return turn.untilFirstAudio ? "stop" : "more"
     })
-    return arrivals
+    return { startedAt: spoken.startedAt, arrivals }
   })
 
 const reply = (message: LoadReply) => process.send?.(message)
@@ -77,7 +77,7 @@ process.on("message", (message) => {
     Effect.flatMap((command): Effect.Effect<LoadReply, unknown> =>
       command.type === "orchestrate"
         ? Effect.map(runStep(command), (results) => ({ type: "orchestrated", results }))
-        : Effect.map(runSpokenTurn(command), (arrivals) => ({ type: "spoken", arrivals }))
+        : Effect.map(runSpokenTurn(command), (spoken) => ({ type: "spoken", ...spoken }))
     ),
     Effect.matchCause({
       onSuccess: reply,

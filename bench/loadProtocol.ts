@@ -24,7 +24,9 @@ export const SpokenTurn = Schema.Struct({
   csrf: Schema.String,
   address: Schema.String,
   sessionId: Schema.String,
-  question: Schema.String
+  question: Schema.String,
+  /** hang up at the first audio byte instead of reading the whole answer */
+  untilFirstAudio: Schema.Boolean
 })
 export type SpokenTurn = typeof SpokenTurn.Type
 
@@ -48,7 +50,12 @@ export type Arrival = typeof Arrival.Type
 
 export const LoadReply = Schema.Union([
   Schema.Struct({ type: Schema.Literal("orchestrated"), results: LoadResult }),
-  Schema.Struct({ type: Schema.Literal("spoken"), arrivals: Schema.Array(Arrival) }),
+  Schema.Struct({
+    type: Schema.Literal("spoken"),
+    /** monotonic ms at which the dispatch was written */
+    startedAt: Schema.Number,
+    arrivals: Schema.Array(Arrival)
+  }),
   Schema.Struct({ type: Schema.Literal("failed"), message: Schema.String })
 ])
 export type LoadReply = typeof LoadReply.Type

@@ -61,7 +61,7 @@ const program = Effect.gen(function*() {
   // the idle measurements first, then the load
   const firstAudio = yield* phase(
     "first audio: pipelined vs sequential",
-    runFirstAudio(caller, script, options.firstAudioTurns).pipe(Effect.provideContext(providers))
+    runFirstAudio(caller, load, script, options.firstAudioTurns).pipe(Effect.provideContext(providers))
   )
   const localSpeech = yield* phase("local speech: first chunk", runLocalSpeech(10))
   const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, load, stub, options.relayTurns))

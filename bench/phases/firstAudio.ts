@@ -10,7 +10,8 @@ import { guardSentence } from "../../src/tutor/guardrail.ts"
 import { cutSentences } from "../../src/tutor/segmenter.ts"
 import { DEFAULT_VOICE, Speech } from "../../src/services/Speech.ts"
 import { Specialists } from "../../src/services/Specialists.ts"
-import { type Caller, serverTurn } from "../api.ts"
+import type { Caller } from "../api.ts"
+import type { LoadGenerator } from "../loadGenerator.ts"
 import { ClientError } from "../http.ts"
 import { monotonicMs, type StubScript } from "../protocol.ts"
 import { check, type Row } from "../report.ts"
@@ -65,12 +66,16 @@ export const sequentialTurn = Effect.gen(function*() {
   return monotonicMs() - startedAt
 })
 
-/** Ours, through the server: dispatch → job events → `/tts/stream`, hanging up at the first audio byte. */
-export const serverFirstAudio = (caller: Caller, sessionId: string) =>
-  Effect.flatMap(serverTurn(caller, sessionId, QUESTION, () => "stop"), (turn) =>
-    turn.firstAudioAt === null
-      ? Effect.fail(turnFailed("server turn spoke no audio"))
-      : Effect.succeed(turn.firstAudioAt - turn.startedAt))
+/**
+ * Ours, through the server: dispatch → job events → `/tts/stream`, hanging up at the first audio
+ * byte. The client is the load process, as a browser is elsewhere.
+ */
+export const serverFirstAudio = (caller: Caller, load: LoadGenerator, sessionId: string) =>
+  Effect.gen(function*() {
+    const turn = yield* load.spokenTurn(caller, { sessionId, question: QUESTION, untilFirstAudio: true })
+    const first = turn.arrivals[0]
+    return first === undefined ? yield* turnFailed("server turn spoke no audio") : first.at - turn.startedAt
+  })
 
 export interface FirstAudioResult {
   readonly rows: ReadonlyArray<Row>
@@ -87,7 +92,7 @@ export interface FirstAudioResult {
 }
 
 /** `turns` of each kind, interleaved, after one unmeasured warm-up of each. */
-export const runFirstAudio = (caller: Caller, script: StubScript, turns: number) =>
+export const runFirstAudio = (caller: Caller, load: LoadGenerator, script: StubScript, turns: number) =>
   Effect.gen(function*() {
     const pipelined: Array<PipelinedSample> = []
     const viaServer: Array<number> = []
@@ -95,7 +100,7 @@ export const runFirstAudio = (caller: Caller, script: StubScript, turns: number)
     for (let i = 0; i <= turns; i++) {
       const p = yield* pipelinedTurn(`bench-first-audio-${i}`)
       const s = yield* sequentialTurn
-      const v = yield* serverFirstAudio(caller, `bench-first-audio-server-${i}`)
+      const v = yield* serverFirstAudio(caller, load, `bench-first-audio-server-${i}`)
       if (i === 0) continue
       pipelined.push(p)
       sequential.push(s)

@@ -79,12 +79,10 @@ export const runRelay = (caller: Caller, load: LoadGenerator, stub: StubHost, tu
     let chunks = 0
     for (let i = 0; i <= turns; i++) {
       yield* stub.takeStamps
-      const arrivals = yield* load.spokenTurn({
-        origin: caller.server.origin.toString(),
-        csrf: yield* caller.server.csrf,
-        address: caller.address,
+      const { arrivals } = yield* load.spokenTurn(caller, {
         sessionId: `bench-relay-${i}`,
-        question: QUESTION
+        question: QUESTION,
+        untilFirstAudio: false
       })
       const stamps = yield* stub.takeStamps
       if (i === 0) continue
