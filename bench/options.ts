@@ -27,7 +27,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [--full] [--classifier-ms 150] [--first-token-ms 300] [--chunk-ms 30]
   [--moderation-ms 80] [--tts-ms 120] [--tts-chunk-ms 10] [--sentences 10] [--rates 50,200,500]
-  [--rate-seconds 1|10] [--probes 1|4] [--first-audio-turns 8|20] [--relay-turns 3|10]
+  [--rate-seconds 3|10] [--probes 1|4] [--first-audio-turns 8|20] [--relay-turns 3|10]
   [--sessions 500] [--session-turns 3] [--leak-turns 10000 (--full only)] [--leak-concurrency 100]
   [--turn-workers 1]`
 
@@ -73,7 +73,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): BenchOptions | undefi
     ttsChunkMs: number(values["tts-chunk-ms"], 10),
     sentences: Math.max(1, Math.round(number(values.sentences, 10))),
     rates: (values.rates ?? "50,200,500").split(",").map((rate) => decodeNumber(rate.trim())).filter((rate) => rate > 0),
-    rateSeconds: number(values["rate-seconds"], 1, 10),
+    rateSeconds: number(values["rate-seconds"], 3, 10),
     probes: number(values.probes, 1, 4),
     firstAudioTurns: number(values["first-audio-turns"], 8, 20),
     relayTurns: number(values["relay-turns"], 3, 10),
