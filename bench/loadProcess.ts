@@ -18,13 +18,19 @@ const decodeCommand = Schema.decodeUnknownEffect(LoadCommand)
 
 type Outcome = LoadResult[number]
 
+/** The server a command names, as the client helpers of `api.ts` take it. */
+const serverOf = (command: { readonly origin: string; readonly csrf: string }) => ({
+  origin: new URL(command.origin),
+  csrf: Effect.succeed(command.csrf)
+})
+
 /**
  * Each dispatch starts synchronously when the metronome ticks its due moment (never before it),
  * so a send is late only by the tick's delivery, not by timer granularity or fiber scheduling.
  */
 const runStep = (step: LoadStep) =>
   Effect.callback<LoadResult>((resume) => {
-    const server = { origin: new URL(step.origin), csrf: Effect.succeed(step.csrf) }
+    const server = serverOf(step)
     const interval = 1000 / step.rate
     let start = 0
     const outcomes: Array<Outcome> = []
@@ -59,7 +65,7 @@ const runStep = (step: LoadStep) =>
 
 const runSpokenTurn = (turn: SpokenTurn) =>
   Effect.gen(function*() {
-    const caller = { server: { origin: new URL(turn.origin), csrf: Effect.succeed(turn.csrf) }, address: turn.address }
+    const caller = { server: serverOf(turn), address: turn.address }
     const arrivals: Array<Arrival> = []
     let received = 0
     const spoken = yield* serverTurn(caller, turn.sessionId, turn.question, (chunk, at) => {
