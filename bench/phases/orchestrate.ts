@@ -5,6 +5,7 @@
  * one.
  */
 import { Duration, Effect, Option, Stream } from "effect"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { isFinished } from "../../src/services/JobStore.ts"
 import type { LoadGenerator } from "../loadGenerator.ts"
 import { monotonicMs } from "../protocol.ts"
@@ -35,6 +36,12 @@ export interface RateStep {
   readonly jobsComplete: number
   readonly jobsUnfinished: number
   readonly drainMs: number
+  /**
+   * How far apart a 1 ms timer of the server's process ticked during the step (`perf_hooks`
+   * loop delay; 1 ms when nothing holds it up): above that, its event loop was blocked or the
+   * process was not scheduled, and requests waited before the server saw them.
+   */
+  readonly serverLoopDelay: { readonly p99: number; readonly max: number }
 }
 
 const held = (step: RateStep) => step.failed === 0 && step.client.p99 < P99_TARGET_MS
@@ -44,6 +51,8 @@ const runStep = (server: BenchServer, load: LoadGenerator, nextAddress: () => st
   Effect.gen(function*() {
     yield* server.takeOrchestrateTimes
     const count = Math.max(1, Math.round(rate * seconds))
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+    loopDelay.enable()
     const results = yield* load.run({
       origin: server.origin.toString(),
       csrf: yield* server.csrf,
@@ -55,6 +64,7 @@ const runStep = (server: BenchServer, load: LoadGenerator, nextAddress: () => st
       question: QUESTION,
       label: `bench-rate-${rate}`
     })
+    loopDelay.disable()
     const serverTimes = yield* server.takeOrchestrateTimes
     const jobIds = results.flatMap((result) => result.jobId === null ? [] : [result.jobId])
     const drainStart = monotonicMs()
@@ -75,7 +85,8 @@ const runStep = (server: BenchServer, load: LoadGenerator, nextAddress: () => st
       server: summarize(serverTimes),
       jobsComplete: jobs.filter((job) => Option.isSome(job) && job.value.status === "complete").length,
       jobsUnfinished: Option.isNone(finished) ? jobIds.length : 0,
-      drainMs: monotonicMs() - drainStart
+      drainMs: monotonicMs() - drainStart,
+      serverLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
     }
     return step
   })
@@ -112,7 +123,9 @@ export const runOrchestrate = (
       target: step.rate === 200 ? `p99 < ${P99_TARGET_MS} ms` : "—",
       measured: `client p50 ${ms(step.client.p50, 2)} p99 ${ms(step.client.p99, 2)} (sent late p99 ${
         ms(step.sentLate.p99, 2)
-      }); server p50 ${ms(step.server.p50, 2)} p99 ${ms(step.server.p99, 2)}`,
+      }); server p50 ${ms(step.server.p50, 2)} p99 ${ms(step.server.p99, 2)}; its loop delay p99 ${
+        ms(step.serverLoopDelay.p99, 1)
+      } max ${ms(step.serverLoopDelay.max, 1)}`,
       verdict: step.rate === 200 ? check(held(step)) : "info"
     }))
     rows.push({
