@@ -245,6 +245,15 @@ describe("answerTurn", () => {
 describe("answerTurn, speculative routing", () => {
   const slowAnswer = (subject: string): ReadonlyArray<ScriptedDelta> => [{ text: `The ${subject} answer starts here. `, delay: "300 millis" }, { text: "It ends here." }]
   const routedTo = (subject: "math" | "history" | "escalate", confidence = 0.95) => () => ({ subject, confidence, raw: subject })
+  /** The lexicon guesses math; the classifier answers `classify` 150 ms later; every specialist call is logged. */
+  const guessingMath = (classify: () => Classification, calls: Array<string>, guardrail?: GuardrailScript) =>
+    layers({
+      guess: () => "math",
+      classify,
+      classifyDelay: "150 millis",
+      answer: (subject) => slowAnswer(subject),
+      onEvent: (event) => calls.push(event)
+    }, guardrail)
 
   it.effect("a guess the classifier confirms answers from the specialist already running: the classifier is off the critical path", () => {
     const calls: Array<string> = []
@@ -260,13 +269,7 @@ describe("answerTurn, speculative routing", () => {
         rawText: "The math answer starts here. It ends here.",
         sentenceCount: 2
       })
-    }).pipe(Effect.provide(layers({
-      guess: () => "math",
-      classify: routedTo("math"),
-      classifyDelay: "150 millis",
-      answer: (subject) => slowAnswer(subject),
-      onEvent: (event) => calls.push(event)
-    })))
+    }).pipe(Effect.provide(guessingMath(routedTo("math"), calls)))
   })
 
   it.effect("a guess the classifier overrules is interrupted, and the classifier's subject answers", () => {
@@ -282,13 +285,7 @@ describe("answerTurn, speculative routing", () => {
         "answer:completed"
       ])
       expect(ofType(events, "done")[0]?.rawText).toBe("The history answer starts here. It ends here.")
-    }).pipe(Effect.provide(layers({
-      guess: () => "math",
-      classify: routedTo("history"),
-      classifyDelay: "150 millis",
-      answer: (subject) => slowAnswer(subject),
-      onEvent: (event) => calls.push(event)
-    })))
+    }).pipe(Effect.provide(guessingMath(routedTo("history"), calls)))
   })
 
   it.effect("an escalation, an unsure classifier or a flagged message discard the guess before a word of it is used", () =>
@@ -304,13 +301,7 @@ describe("answerTurn, speculative routing", () => {
       ]
       for (const { classify, guardrail, said } of cases) {
         const calls: Array<string> = []
-        const events = (yield* timed("I want to hurt someone with math").pipe(Effect.provide(layers({
-          guess: () => "math",
-          classify,
-          classifyDelay: "150 millis",
-          answer: (subject) => slowAnswer(subject),
-          onEvent: (event) => calls.push(event)
-        }, guardrail))))
+        const events = (yield* timed("I want to hurt someone with math").pipe(Effect.provide(guessingMath(classify, calls, guardrail))))
           .map(({ event }) => event)
         expect(sentences(events)).toEqual([said])
         expect(calls).toContain("answer:ended-early")
