@@ -1,7 +1,7 @@
 /**
  * How the bench's helper processes share the two cores with the server, which their real
  * counterparts never do. The provider stub stands in for remote providers: it runs behind the
- * server, level with the turn workers (niceness 10). The load generator is the measuring
+ * server, level with the turn workers (`WORKER_NICENESS`). The load generator is the measuring
  * instrument, standing in for clients on other machines: it must send and read on time whatever
  * the server's processes are doing, because a late send is counted against the server. Niceness
  * does not give that on Linux's EEVDF scheduler (a woken nice −10 thread still waited out the
@@ -10,6 +10,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { setPriority } from "node:os"
+import { WORKER_NICENESS } from "../src/layers/pipeline/workerPool.ts"
 
 /** How a process ended up scheduled, for the bench's header and results. */
 export interface PriorityOutcome {
@@ -32,8 +33,9 @@ const renice = (pid: number, niceness: number, instead?: string): PriorityOutcom
 // a child process that failed to spawn has no pid (its own error follows)
 const NO_PROCESS: PriorityOutcome = { applied: "unchanged", warning: "no process" }
 
-/** Niceness 10: behind the server's HTTP process. */
-export const runBehindServer = (pid: number | undefined): PriorityOutcome => pid === undefined ? NO_PROCESS : renice(pid, 10)
+/** The turn workers' niceness: behind the server's HTTP process. */
+export const runBehindServer = (pid: number | undefined): PriorityOutcome =>
+  pid === undefined ? NO_PROCESS : renice(pid, WORKER_NICENESS)
 
 /**
  * SCHED_FIFO at the lowest real-time priority: runs the moment it wakes. Needs root or

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from "node:os"
+import { WORKER_NICENESS } from "../src/layers/pipeline/workerPool.ts"
 import type { PriorityOutcome } from "./priority.ts"
 
 export type Verdict = "pass" | "MISS" | "info"
@@ -52,7 +53,7 @@ export const renderHelpers = (
 ) => {
   const describe = (name: string, outcome: PriorityOutcome) =>
     `${name} ${outcome.applied}${outcome.warning === undefined ? "" : ` (${outcome.warning})`}`
-  return `Processes: server (this process), ${turnWorkers} turn worker(s) at niceness 10, ${
+  return `Processes: server (this process), ${turnWorkers} turn worker(s) at niceness ${WORKER_NICENESS}, ${
     describe("provider stub", helpers.providerStub)
   }, ${describe("load generator", helpers.loadGenerator)}`
 }

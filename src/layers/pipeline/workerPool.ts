@@ -27,7 +27,7 @@ const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url))
  * A worker's niceness: the HTTP process keeps the CPU whenever it has a request to answer, so a
  * saturated pool slows turns down, never the endpoints that accept and report them.
  */
-const WORKER_NICENESS = 10
+export const WORKER_NICENESS = 10
 
 /**
  * Turns answered by a pool of child processes (Effect RPC over IPC). A turn interrupted here
