@@ -9,6 +9,7 @@ import { Console, Duration, Effect, Layer } from "effect"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { makeAddresses } from "./api.ts"
+import { startFloorServer } from "./floorServer.ts"
 import { startLoadGenerator } from "./loadGenerator.ts"
 import { parseOptions, USAGE } from "./options.ts"
 import { runFirstAudio } from "./phases/firstAudio.ts"
@@ -52,6 +53,7 @@ const program = Effect.gen(function*() {
   yield* Console.log(renderHelpers(helpers, options.turnWorkers))
   const server = yield* startServer(stub.env, options.turnWorkers)
   const relayServer = yield* startServer(stub.stampedEnv, options.turnWorkers)
+  const floor = yield* startFloorServer
   const nextAddress = makeAddresses()
   const audioBytes = answerAudioBytes(script)
   const caller = { server, address: nextAddress() }
@@ -67,7 +69,7 @@ const program = Effect.gen(function*() {
   const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, load, stub, options.relayTurns))
   const orchestrate = yield* phase(
     "POST /orchestrate under load",
-    runOrchestrate(server, load, nextAddress, options.rates, options.rateSeconds, options.probes)
+    runOrchestrate({ server, floor }, load, nextAddress, options.rates, options.rateSeconds, options.probes)
   )
   const sessionsPhase = runSessions(server, nextAddress, options.sessions, options.sessionTurns, audioBytes)
   // short: the session phase's turns are the leak check's; full: 10,000 turns of their own after it

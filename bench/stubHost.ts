@@ -1,7 +1,5 @@
 import { Effect, Schema, type Scope } from "effect"
-import { fork } from "node:child_process"
-import { fileURLToPath } from "node:url"
-import { nextChildMessage } from "./childMessage.ts"
+import { forkHelper, nextChildMessage } from "./childMessage.ts"
 import { type PriorityOutcome, runBehindServer } from "./priority.ts"
 import { ChildMessage, type ParentMessage, type SendStamp, type StubEnv, type StubScript } from "./protocol.ts"
 
@@ -22,19 +20,7 @@ const decodeMessage = Schema.decodeUnknownEffect(ChildMessage)
 /** The provider stub in a child process on the same Node, stopped when the scope closes. */
 export const startStubHost = (script: StubScript): Effect.Effect<StubHost, StubFailed, Scope.Scope> =>
   Effect.gen(function*() {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        fork(fileURLToPath(new URL("./stubProcess.ts", import.meta.url)), [JSON.stringify(script)], {
-          stdio: ["ignore", "inherit", "inherit", "ipc"]
-        })
-      ),
-      (child) =>
-        Effect.callback<void>((resume) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-          child.once("exit", () => resume(Effect.void))
-          child.disconnect()
-        })
-    )
+    const child = yield* forkHelper("./stubProcess.ts", [JSON.stringify(script)])
 
     // it stands in for remote providers, whose work costs the server no CPU: behind the server, level with the turn workers
     const priority = runBehindServer(child.pid)

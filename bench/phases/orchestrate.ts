@@ -42,28 +42,47 @@ export interface RateStep {
    * process was not scheduled, and requests waited before the server saw them.
    */
   readonly serverLoopDelay: { readonly p99: number; readonly max: number }
+  /**
+   * The same load, just before, against a bare `node:http` server with a fixed answer in a
+   * process of its own (`floorProcess.ts`): what this machine allows any server at this rate.
+   */
+  readonly machineFloor: { readonly client: Summary; readonly sentLate: Summary }
 }
 
 const held = (step: RateStep) => step.failed === 0 && step.client.p99 < P99_TARGET_MS
 
-/** One step: `rate` requests per second for `seconds` from the load process, then every job is waited for. */
-const runStep = (server: BenchServer, load: LoadGenerator, nextAddress: () => string, rate: number, seconds: number) =>
+/** What one step is run against. */
+export interface Targets {
+  readonly server: BenchServer
+  /** the bare server of the machine-floor measurement */
+  readonly floor: URL
+}
+
+/**
+ * One step: `rate` requests per second for `seconds` from the load process against the bare
+ * server, then the same against the real one, then every job is waited for.
+ */
+const runStep = ({ floor, server }: Targets, load: LoadGenerator, nextAddress: () => string, rate: number, seconds: number) =>
   Effect.gen(function*() {
-    yield* server.takeOrchestrateTimes
     const count = Math.max(1, Math.round(rate * seconds))
+    const csrf = yield* server.csrf
+    const send = (origin: URL, label: string) =>
+      load.run({
+        origin: origin.toString(),
+        csrf,
+        rate,
+        count,
+        addresses: Array.from({ length: Math.ceil(count / REQUESTS_PER_ADDRESS) }, nextAddress),
+        requestsPerAddress: REQUESTS_PER_ADDRESS,
+        timeoutMs: Duration.toMillis(REQUEST_TIMEOUT),
+        question: QUESTION,
+        label
+      })
+    const floorResults = yield* send(floor, `bench-floor-${rate}`)
+    yield* server.takeOrchestrateTimes
     const loopDelay = monitorEventLoopDelay({ resolution: 1 })
     loopDelay.enable()
-    const results = yield* load.run({
-      origin: server.origin.toString(),
-      csrf: yield* server.csrf,
-      rate,
-      count,
-      addresses: Array.from({ length: Math.ceil(count / REQUESTS_PER_ADDRESS) }, nextAddress),
-      requestsPerAddress: REQUESTS_PER_ADDRESS,
-      timeoutMs: Duration.toMillis(REQUEST_TIMEOUT),
-      question: QUESTION,
-      label: `bench-rate-${rate}`
-    })
+    const results = yield* send(server.origin, `bench-rate-${rate}`)
     loopDelay.disable()
     const serverTimes = yield* server.takeOrchestrateTimes
     const jobIds = results.flatMap((result) => result.jobId === null ? [] : [result.jobId])
@@ -86,7 +105,11 @@ const runStep = (server: BenchServer, load: LoadGenerator, nextAddress: () => st
       jobsComplete: jobs.filter((job) => Option.isSome(job) && job.value.status === "complete").length,
       jobsUnfinished: Option.isNone(finished) ? jobIds.length : 0,
       drainMs: monotonicMs() - drainStart,
-      serverLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
+      serverLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+      machineFloor: {
+        client: summarize(floorResults.map((result) => result.latency)),
+        sentLate: summarize(floorResults.map((result) => result.lateBy))
+      }
     }
     return step
   })
@@ -98,7 +121,7 @@ export interface OrchestrateResult {
 
 /** The given rates, then `probes` bisection steps between the highest rate held and the lowest missed. */
 export const runOrchestrate = (
-  server: BenchServer,
+  targets: Targets,
   load: LoadGenerator,
   nextAddress: () => string,
   rates: ReadonlyArray<number>,
@@ -107,27 +130,36 @@ export const runOrchestrate = (
 ) =>
   Effect.gen(function*() {
     const steps: Array<RateStep> = []
-    for (const rate of rates) steps.push(yield* runStep(server, load, nextAddress, rate, seconds))
+    for (const rate of rates) steps.push(yield* runStep(targets, load, nextAddress, rate, seconds))
     for (let i = 0; i < probes; i++) {
       const lo = Math.max(0, ...steps.filter(held).map((step) => step.rate))
       const hi = Math.min(...steps.filter((step) => !held(step)).map((step) => step.rate))
       if (!Number.isFinite(hi) || hi - lo < 10) break
-      steps.push(yield* runStep(server, load, nextAddress, Math.round((lo + hi) / 2), seconds))
+      steps.push(yield* runStep(targets, load, nextAddress, Math.round((lo + hi) / 2), seconds))
     }
     const heldRates = steps.filter(held).map((step) => step.rate)
     const highestHeld = heldRates.length === 0 ? null : Math.max(...heldRates)
     const section = "POST /orchestrate"
-    const rows: Array<Row> = steps.map((step) => ({
-      section,
-      metric: `${step.rate} req/s × ${seconds} s (n=${step.sent}${step.failed > 0 ? `, ${step.failed} failed or > 5 s` : ""})`,
-      target: step.rate === 200 ? `p99 < ${P99_TARGET_MS} ms` : "—",
-      measured: `client p50 ${ms(step.client.p50, 2)} p99 ${ms(step.client.p99, 2)} (sent late p99 ${
-        ms(step.sentLate.p99, 2)
-      }); server p50 ${ms(step.server.p50, 2)} p99 ${ms(step.server.p99, 2)}; its loop delay p99 ${
-        ms(step.serverLoopDelay.p99, 1)
-      } max ${ms(step.serverLoopDelay.max, 1)}`,
-      verdict: step.rate === 200 ? check(held(step)) : "info"
-    }))
+    const clientFigures = (client: Summary, sentLate: Summary) =>
+      `client p50 ${ms(client.p50, 2)} p99 ${ms(client.p99, 2)} (sent late p99 ${ms(sentLate.p99, 2)})`
+    const rows: Array<Row> = steps.flatMap((step) => [
+      {
+        section,
+        metric: `${step.rate} req/s × ${seconds} s (n=${step.sent}${step.failed > 0 ? `, ${step.failed} failed or > 5 s` : ""})`,
+        target: step.rate === 200 ? `p99 < ${P99_TARGET_MS} ms` : "—",
+        measured: `${clientFigures(step.client, step.sentLate)}; server p50 ${ms(step.server.p50, 2)} p99 ${
+          ms(step.server.p99, 2)
+        }; its loop delay p99 ${ms(step.serverLoopDelay.p99, 1)} max ${ms(step.serverLoopDelay.max, 1)}`,
+        verdict: step.rate === 200 ? check(held(step)) : "info"
+      },
+      {
+        section,
+        metric: `machine floor at ${step.rate} req/s: a bare node:http server, fixed answer, own process`,
+        target: "—",
+        measured: clientFigures(step.machineFloor.client, step.machineFloor.sentLate),
+        verdict: "info"
+      }
+    ])
     rows.push({
       section,
       metric: "highest rate held (p99 < 5 ms, no failures)",
