@@ -54,7 +54,12 @@ export class JobDispatcher extends Context.Service<JobDispatcher, {
               Effect.tapCause((cause) =>
                 Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("job crashed", job.id, cause)),
               Effect.provideContext(context)
-            )
+            ),
+            // started on the scheduler's next turn, not inside the dispatch: the job's first steps
+            // (reading the session, recording the question, sending the turn to a worker) would
+            // otherwise run before the dispatch's answer leaves (bench: server p50 at 50 req/s
+            // 2.3–2.9 → 1.8–2.0 ms)
+            { startImmediately: false }
           ).pipe(Effect.asVoid),
         cancel: (jobId) => FiberMap.remove(fibers, jobId)
       })
