@@ -1,9 +1,10 @@
 /**
  * Leak check: memory before and after many spoken turns through the server, whose students close
- * their sessions. The server keeps finished jobs for an hour by design, so the heap is read with
- * them and after dropping them (what the hourly sweep does).
+ * their sessions. The server keeps finished jobs for an hour by design (up to a number), so the
+ * heap is read with them and after dropping them (what the hourly sweep does).
  */
 import { Duration, Effect } from "effect"
+import { DEFAULT_MAX_FINISHED_JOBS } from "../../src/layers/memory/jobStore.ts"
 import { check, type Row } from "../report.ts"
 import type { BenchServer } from "../server.ts"
 import { mib } from "../stats.ts"
@@ -102,7 +103,7 @@ export const withLeakCheck = <A extends Workload, E, R>(server: BenchServer, not
       },
       {
         section,
-        metric: "finished jobs kept by the job store (1 h by design)",
+        metric: `finished jobs kept by the job store (1 h, at most ${DEFAULT_MAX_FINISHED_JOBS.toLocaleString("en")})`,
         target: "—",
         measured: `${(retainedBytesPerJob / 1024).toFixed(1)} KiB/job (${mib(afterWithJobs.heapUsed)} before dropping them)`,
         verdict: "info"

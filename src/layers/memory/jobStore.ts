@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Layer, PubSub, Stream } from "effect"
+import { Clock, Duration, Effect, Iterable, Layer, PubSub, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { isFinished, type Job, JOB_RETENTION, JobNotFound, JobStore, newJob } from "../../services/JobStore.ts"
 
@@ -12,6 +12,12 @@ interface Entry {
 export interface JobRetention {
   readonly sweepEvery: Duration.Input
   readonly finishedTtl: Duration.Input
+  /**
+   * Finished jobs kept at most (default 10,000, ≈ 85 MiB): beyond it the longest finished goes
+   * first. The age limit alone let memory grow with the request rate (an hour at 200 jobs/s is
+   * 720,000 jobs); unfinished jobs are never dropped.
+   */
+  readonly maxFinished?: number
 }
 
 const defaultRetention: JobRetention = {
@@ -19,7 +25,9 @@ const defaultRetention: JobRetention = {
   finishedTtl: Duration.seconds(JOB_RETENTION.finishedTtlSeconds)
 }
 
-/** Jobs kept in process memory, swept on the reference's schedule; lost on restart. */
+export const DEFAULT_MAX_FINISHED_JOBS = 10_000
+
+/** Jobs kept in process memory, swept on the reference's schedule and bounded in number; lost on restart. */
 export const jobStoreMemory = (retention: JobRetention = defaultRetention): Layer.Layer<JobStore> =>
   Layer.effect(
     JobStore,
@@ -27,7 +35,10 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
       // every read-modify-write below runs inside one synchronous step, so a plain Map is atomic
       // here; copying an immutable map per write would cost O(jobs kept) on every update
       const entries = new Map<string, Entry>()
+      // the ids of finished jobs in the order they finished (a Map iterates in insertion order)
+      const finished = new Map<string, true>()
       const ttlMillis = Duration.toMillis(Duration.fromInputUnsafe(retention.finishedTtl))
+      const maxFinished = retention.maxFinished ?? DEFAULT_MAX_FINISHED_JOBS
 
       const find = (id: string) =>
         Effect.suspend(() => {
@@ -41,6 +52,7 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
             ids.flatMap((id) => {
               const entry = entries.get(id)
               entries.delete(id)
+              finished.delete(id)
               return entry === undefined ? [] : [entry]
             })
           )
@@ -80,6 +92,11 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
           })
           if (updated === undefined) return yield* new JobNotFound({ jobId: id })
           yield* PubSub.publish(updated.changes, updated)
+          if (isFinished(updated.job) && !finished.has(id)) {
+            finished.set(id, true)
+            const overflow = Array.from(Iterable.take(finished.keys(), finished.size - maxFinished))
+            if (overflow.length > 0) yield* drop(overflow)
+          }
           return updated.job
         }),
         expire,
