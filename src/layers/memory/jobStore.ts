@@ -35,8 +35,8 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
       // every read-modify-write below runs inside one synchronous step, so a plain Map is atomic
       // here; copying an immutable map per write would cost O(jobs kept) on every update
       const entries = new Map<string, Entry>()
-      // the ids of finished jobs in the order they finished (a Map iterates in insertion order)
-      const finished = new Map<string, true>()
+      // the ids of finished jobs in the order they finished (a Set iterates in insertion order)
+      const finished = new Set<string>()
       const ttlMillis = Duration.toMillis(Duration.fromInputUnsafe(retention.finishedTtl))
       const maxFinished = retention.maxFinished ?? DEFAULT_MAX_FINISHED_JOBS
 
@@ -93,8 +93,8 @@ export const jobStoreMemory = (retention: JobRetention = defaultRetention): Laye
           if (updated === undefined) return yield* new JobNotFound({ jobId: id })
           yield* PubSub.publish(updated.changes, updated)
           if (isFinished(updated.job) && !finished.has(id)) {
-            finished.set(id, true)
-            const overflow = Array.from(Iterable.take(finished.keys(), finished.size - maxFinished))
+            finished.add(id)
+            const overflow = Array.from(Iterable.take(finished, finished.size - maxFinished))
             if (overflow.length > 0) yield* drop(overflow)
           }
           return updated.job
