@@ -1,5 +1,5 @@
 import { Effect, Schema, type Scope } from "effect"
-import { forkHelper, nextChildMessage } from "./childMessage.ts"
+import { forkHelper, nextChildMessage } from "./childProcess.ts"
 
 export class FloorFailed extends Schema.TaggedError<FloorFailed>()("FloorFailed", { message: Schema.String }) {}
 

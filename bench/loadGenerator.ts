@@ -1,9 +1,7 @@
 import { Effect, Schema, type Scope } from "effect"
-import { fork } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import type { Caller } from "./api.ts"
 import { type PriorityOutcome, runAheadOfServer } from "./priority.ts"
-import { nextChildMessage } from "./childMessage.ts"
+import { forkHelper, nextChildMessage } from "./childProcess.ts"
 import { type Arrival, type LoadCommand, LoadReply, type LoadResult, type LoadStep, type SpokenTurn } from "./loadProtocol.ts"
 
 export class LoadFailed extends Schema.TaggedError<LoadFailed>()("LoadFailed", { message: Schema.String }) {}
@@ -22,12 +20,7 @@ export interface LoadGenerator {
 
 /** The load process (`loadProcess.ts`) on the same Node, stopped when the scope closes. */
 export const startLoadGenerator: Effect.Effect<LoadGenerator, never, Scope.Scope> = Effect.gen(function*() {
-  const child = yield* Effect.acquireRelease(
-    Effect.sync(() =>
-      fork(fileURLToPath(new URL("./loadProcess.ts", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
-    ),
-    (child) => Effect.sync(() => child.kill())
-  )
+  const child = yield* forkHelper("./loadProcess.ts")
   // the measuring instrument stands in for clients on other machines: it sends and reads on time,
   // whatever the server's processes are doing (a late send is counted against the server)
   const priority = runAheadOfServer(child.pid)

@@ -78,6 +78,9 @@ const runSpokenTurn = (turn: SpokenTurn) =>
 
 const reply = (message: LoadReply) => process.send?.(message)
 
+// the bench is done with it; its keep-alive sockets must not keep it running
+process.on("disconnect", () => process.exit(0))
+
 process.on("message", (message) => {
   Effect.runFork(decodeCommand(message).pipe(
     Effect.flatMap((command): Effect.Effect<LoadReply, unknown> =>

@@ -1,5 +1,5 @@
 import { Effect, Schema, type Scope } from "effect"
-import { forkHelper, nextChildMessage } from "./childMessage.ts"
+import { forkHelper, nextChildMessage } from "./childProcess.ts"
 import { type PriorityOutcome, runBehindServer } from "./priority.ts"
 import { ChildMessage, type ParentMessage, type SendStamp, type StubEnv, type StubScript } from "./protocol.ts"
 
