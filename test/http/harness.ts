@@ -158,8 +158,8 @@ export const SCRIPTED_USAGE: TokenUsage = { model: "claude-haiku-4-5", inputToke
 /** (1000 × $1 + 200 × $5) / 1e6 */
 export const SCRIPTED_COST_USD = 0.002
 
-export const waitFor = (jobId: string) =>
-  Effect.flatMap(post(`/orchestrate/${jobId}/wait?timeout=10`), (reply) =>
+export const waitFor = (jobId: string, seconds = 10) =>
+  Effect.flatMap(post(`/orchestrate/${jobId}/wait?timeout=${seconds}`), (reply) =>
     Schema.decodeUnknownEffect(JobStatusReply)(reply.body))
 
 export interface SseEvent {
