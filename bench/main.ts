@@ -14,6 +14,7 @@ import { startLoadGenerator } from "./loadGenerator.ts"
 import { parseOptions, USAGE } from "./options.ts"
 import { runFirstAudio } from "./phases/firstAudio.ts"
 import { runLocalSpeech } from "./phases/localSpeech.ts"
+import { runSafetyCheck } from "./phases/safetyCheck.ts"
 import { studentTurns, withLeakCheck } from "./phases/memory.ts"
 import { runOrchestrate } from "./phases/orchestrate.ts"
 import { runRelay } from "./phases/relay.ts"
@@ -66,6 +67,7 @@ const program = Effect.gen(function*() {
     runFirstAudio(caller, load, script, options.firstAudioTurns).pipe(Effect.provideContext(providers))
   )
   const localSpeech = yield* phase("local speech: first chunk", runLocalSpeech(10))
+  const safetyCheck = yield* phase("safety check", runSafetyCheck(100))
   const relay = yield* phase("/tts/stream relay", runRelay({ server: relayServer, address: nextAddress() }, load, stub, options.relayTurns))
   const orchestrate = yield* phase(
     "POST /orchestrate under load",
@@ -91,7 +93,7 @@ const program = Effect.gen(function*() {
       )
     )
 
-  const rows = [orchestrate, firstAudio, localSpeech, relay, sessions, memory].flatMap((result) => result.rows)
+  const rows = [orchestrate, firstAudio, localSpeech, safetyCheck, relay, sessions, memory].flatMap((result) => result.rows)
   yield* Console.log(`\n${renderMachine(host, mode)}\n${renderHelpers(helpers, options.turnWorkers)}\n${renderTable(rows)}`)
   writeFileSync(RESULTS, JSON.stringify({
     machine: host,
@@ -104,6 +106,7 @@ const program = Effect.gen(function*() {
       orchestrate: orchestrate.details,
       firstAudio: firstAudio.details,
       localSpeech: localSpeech.details,
+      safetyCheck: safetyCheck.details,
       relay: relay.details,
       sessions: sessions.details,
       memory: memory.details

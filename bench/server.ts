@@ -5,6 +5,7 @@
  * (`TRUST_PROXY`), and every simulated client gets its own address.
  */
 import { NodeHttpServer } from "@effect/platform-node"
+import { SafetyWithModel } from "../src/layers/local/safety/SafetyLocal.ts"
 import { ConfigProvider, Context, Duration, Effect, Layer, Redacted, References, type Scope } from "effect"
 import { createServer } from "node:http"
 import { randomBytes } from "node:crypto"
@@ -18,7 +19,7 @@ import { monotonicMs, type StubEnv } from "./protocol.ts"
 
 /** The live provider layers configured from `env` alone (process.env is never read). */
 export const liveProviders = (env: StubEnv) =>
-  LiveProviders.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+  Layer.merge(LiveProviders.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env)))), SafetyWithModel)
 
 export interface BenchServer {
   readonly origin: URL

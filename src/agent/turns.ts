@@ -1,12 +1,15 @@
 import { Effect, Option, Stream } from "effect"
 import { Escalation, type EscalationTrigger, TeacherAccess } from "../services/Escalation.ts"
+import type { SafetyFinding } from "../domain/safety.ts"
 import type { Guardrail } from "../services/Guardrail.ts"
+import type { Safety } from "../services/Safety.ts"
 import { type GuardrailFlag, Sessions } from "../services/Sessions.ts"
 import { type AnswerSubject, type ConversationTurn, Specialists, type Subject } from "../services/Specialists.ts"
 import type { Speech } from "../services/Speech.ts"
 import { answerTurn, DEFAULT_CONFIDENCE_THRESHOLD } from "../tutor/answerTurn.ts"
 import type { TurnEvent } from "../tutor/events.ts"
 import { guardSentences } from "../tutor/guardrail.ts"
+import { assessLocally, concernOf } from "../tutor/safety.ts"
 import { toSentences } from "../tutor/segmenter.ts"
 import { type PipelineStep, pipelineStepData, type Speaker, transcriptData } from "./messages.ts"
 import { EnglishDispatch, RoomChannel } from "./room.ts"
@@ -16,6 +19,7 @@ import { TeacherRoom } from "./tokens.ts"
 /** Everything the agent's programs run on; one `ManagedRuntime` per room provides it. */
 export type AgentServices =
   | Guardrail
+  | Safety
   | Specialists
   | Speech
   | Escalation
@@ -84,15 +88,16 @@ const recordFlag = (state: SessionState, flag: Omit<GuardrailFlag, "_tag">) =>
 export const raiseEscalation = Effect.fn("Agent.raiseEscalation")(function*(
   state: SessionState,
   reason: string,
-  trigger: EscalationTrigger
+  trigger: EscalationTrigger,
+  finding: SafetyFinding
 ) {
   state.escalated = true
   const teacherUrl = yield* TeacherAccess.use((access) => access.grant(state.sessionId))
   const liveKitUrl = yield* TeacherRoom.use((room) => room.link(state.sessionId))
   const record = yield* Escalation.use((escalation) =>
-    escalation.raise({ sessionId: state.sessionId, reason, trigger, teacherUrl, liveKitUrl })
+    escalation.raise({ sessionId: state.sessionId, reason, trigger, teacherUrl, liveKitUrl, finding })
   )
-  yield* Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "Escalated", reason }))
+  yield* Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "Escalated", reason, trigger, finding }))
   return record
 })
 
@@ -118,10 +123,19 @@ export const routeToSpecialist = Effect.fn("Agent.routeToSpecialist")(function*(
   return routingResult(subject, question)
 })
 
+/**
+ * The orchestrator's `escalate_to_teacher` tool. The LLM gives a reason, not a category: the
+ * local safety model reads the reason to name one.
+ */
 export const escalateToTeacher = Effect.fn("Agent.escalateToTeacher")(function*(state: SessionState, reason: string) {
   yield* publishStep("orchestrator")
   yield* recordRouting(state, { to: "escalate", confidence: 1, fallback: false, latencyMs: 0 }, reason)
-  yield* raiseEscalation(state, reason, "classifier")
+  const local = yield* assessLocally(reason, [])
+  const { finding } = concernOf(local.category, [
+    { check: "classifier", label: "escalate_to_teacher", score: 1 },
+    ...local.evidence
+  ])
+  yield* raiseEscalation(state, reason, "classifier", finding)
   yield* publishStep(null)
   return escalationResult(reason)
 })
@@ -231,7 +245,7 @@ export const specialistReply = (state: SessionState, turn: SpecialistTurn): Stre
         case "guardrail":
           return Effect.as(recordFlag(state, event), [])
         case "escalation":
-          return Effect.as(raiseEscalation(state, event.reason, event.trigger), [])
+          return Effect.as(raiseEscalation(state, event.reason, event.trigger, event.finding), [])
         case "done":
           return Effect.as(
             Effect.andThen(

@@ -9,6 +9,8 @@ import { DEFAULT_VOICE } from "../services/Speech.ts"
 import { answerTurn, classifyTurn } from "../tutor/answerTurn.ts"
 import type { TurnEvent } from "../tutor/events.ts"
 import { toSentences } from "../tutor/segmenter.ts"
+import { readCorpus } from "../layers/local/safety/corpus.ts"
+import { formatScores, outcomeOf, score, TARGETS, verdicts } from "./eval.ts"
 import { wavFile } from "./wav.ts"
 
 const readStdin = Effect.promise(() => readAll(process.stdin))
@@ -111,11 +113,54 @@ const segment = Command.make(
   })
 ).pipe(Command.withDescription("Cut text from stdin into sentences, fed in small random chunks"))
 
+/** A share in [0, 1] given on the command line, defaulting to the product's target. */
+const ratioFlag = (name: string, target: number) =>
+  Flag.Finite(name).pipe(
+    Flag.withDescription(`with --check, the floor (default: the target, ${target})`),
+    Flag.withDefault(target)
+  )
+
+const evaluate = Command.make(
+  "eval",
+  {
+    paths: Argument.String("file").pipe(
+      Argument.withDescription("Labelled JSON Lines files or folders of them (corpus/README.md)"),
+      Argument.atLeast(1)
+    ),
+    check: Flag.Boolean("check").pipe(
+      Flag.withDescription("Exit with an error when a floor given below (or a target) is missed"),
+      Flag.withDefault(false)
+    ),
+    minEscalateRecall: ratioFlag("min-escalate-recall", TARGETS.escalateRecall),
+    minCategoryRecall: ratioFlag("min-category-recall", TARGETS.categoryRecall),
+    maxLookalikeFalse: ratioFlag("max-lookalike-false", TARGETS.lookalikeFalseEscalations),
+    minSubjectAccuracy: ratioFlag("min-subject-accuracy", TARGETS.subjectAccuracy)
+  },
+  Effect.fn("cli.eval")(function*(options) {
+    const lines = yield* readCorpus(options.paths)
+    const judged = yield* Effect.forEach(lines, (line, index) => Effect.map(outcomeOf(line, index), (outcome) => ({ line, outcome })))
+    const scores = score(judged)
+    yield* Console.log(formatScores(scores))
+    const targets = verdicts(scores)
+    yield* Console.log(["", "targets:", ...targets.map(({ met, target }) => `${met ? "pass" : "MISS"}  ${target}`)].join("\n"))
+    const floors = verdicts(scores, {
+      escalateRecall: options.minEscalateRecall,
+      categoryRecall: options.minCategoryRecall,
+      lookalikeFalseEscalations: options.maxLookalikeFalse,
+      subjectAccuracy: options.minSubjectAccuracy
+    })
+    if (options.check && floors.some(({ met }) => !met)) {
+      const missed = floors.filter(({ met }) => !met).map(({ target }) => target).join("; ")
+      return yield* Effect.fail(new CliInputError({ detail: `floors missed: ${missed}` }))
+    }
+  })
+).pipe(Command.withDescription("Measure routing and safety on labelled lines, through the tutor's own turn program"))
+
 class CliInputError extends Schema.TaggedError<CliInputError>()("CliInputError", { detail: Schema.String }) {}
 
 const tutor = Command.make("tutor").pipe(
   Command.withDescription("Voice AI Tutor from the terminal"),
-  Command.withSubcommands([ask, classify, segment])
+  Command.withSubcommands([ask, classify, segment, evaluate])
 )
 
 tutor.pipe(

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
+import { SafetyFinding } from "../domain/safety.ts"
 import { LiveKitTokenQuery, StudentTokenResponse } from "../agent/tokens.ts"
 import { JobStatus as JobStatusLiteral } from "../services/JobStore.ts"
 import { SessionReport } from "../services/Sessions.ts"
@@ -54,7 +55,9 @@ export const JobStatusBody = Schema.Struct({
   error_message: Schema.NullOr(Schema.String),
   /** additions to the reference: stage timings and tokens of the answered turn; null until it is complete */
   latency: Schema.NullOr(TurnLatency),
-  usage: Schema.NullOr(UsageSummary)
+  usage: Schema.NullOr(UsageSummary),
+  /** addition: why the turn went to a teacher (safety category, severity, evidence); null when it did not */
+  finding: Schema.NullOr(SafetyFinding)
 })
 
 /** Declared for the OpenAPI document; the handlers write these bodies themselves as they stream. */

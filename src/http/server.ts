@@ -9,12 +9,9 @@ import { type JobRetention, jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
 import { turnPipelineInProcess } from "../layers/pipeline/inProcess.ts"
 import type { Escalation } from "../services/Escalation.ts"
-import type { Guardrail } from "../services/Guardrail.ts"
 import type { JobStore } from "../services/JobStore.ts"
 import type { Sessions } from "../services/Sessions.ts"
-import type { Specialists } from "../services/Specialists.ts"
-import type { Speech } from "../services/Speech.ts"
-import type { TurnPipeline } from "../services/TurnPipeline.ts"
+import type { TurnPipeline, TurnProviders } from "../services/TurnPipeline.ts"
 import { TutorApi } from "./api.ts"
 import { ServerConfig } from "./config.ts"
 import { JobDispatcher, ServerShutdown } from "./lifecycle.ts"
@@ -84,9 +81,6 @@ export interface ServeOptions<E = never, E2 = never, R2 = TurnProviders> {
   /** where jobs answer their turns; in this process unless given (`TUTOR_TURN_WORKERS`) */
   readonly turns?: Layer.Layer<TurnPipeline, E2, R2>
 }
-
-/** What answering a turn in this process takes. */
-type TurnProviders = Guardrail | Specialists | Speech
 
 /**
  * The Version B server over some `HttpServer`. On release the shutdown signal fires first (SSE

@@ -1,6 +1,7 @@
 import { Config, Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { Guardrail } from "../services/Guardrail.ts"
 import type { Realtime } from "../services/Realtime.ts"
+import type { Safety } from "../services/Safety.ts"
 import { type AnswerSubject, Specialists } from "../services/Specialists.ts"
 import { Speech } from "../services/Speech.ts"
 import { DEFAULT_PRICES, PriceTable, Prices } from "../services/Usage.ts"
@@ -8,10 +9,11 @@ import { GuardrailLive, RealtimeLive, SpecialistsLive, SpeechLive } from "./live
 import { liveConfig } from "./live/config.ts"
 import { GuardrailLocal } from "./local/GuardrailLocal.ts"
 import { RealtimeUnavailable } from "./local/realtime.ts"
+import { type SafetyModel, SafetyLocal, SafetyModelLive } from "./local/safety/SafetyLocal.ts"
 import { SpecialistsLocal } from "./local/SpecialistsLocal.ts"
 import { SpeechLocal } from "./local/SpeechLocal.ts"
 
-export type TutorProviders = Guardrail | Specialists | Speech | Realtime
+export type TutorProviders = Guardrail | Safety | Specialists | Speech | Realtime
 
 export const ProviderMode = Schema.Literals(["auto", "live", "local"])
 export type ProviderMode = typeof ProviderMode.Type
@@ -89,8 +91,11 @@ export const formatPlan = (plan: ProviderPlan): string => {
   return CAPABILITIES.map((capability) => {
     const choice = plan[capability]
     return `  ${capability.padEnd(width)} → ${choice.provider} (${choice.model})`
-  }).join("\n")
+  }).concat(`  ${"safety".padEnd(width)} → local (${SAFETY_ENGINE}), always, before any provider`).join("\n")
 }
+
+/** The safety check is not a choice: the local model reads every message, with or without keys. */
+const SAFETY_ENGINE = "sentence encoder + trained head + lexicon"
 
 /**
  * Live moderation that, when the provider fails, asks the local lexicon before giving up: only
@@ -108,7 +113,7 @@ export const withLocalModerationFallback = (live: Guardrail["Service"], local: G
     rewrite: live.rewrite
   })
 
-const serviceOf = <I, S, E>(key: Context.Key<I, S>, layer: Layer.Layer<I, E>) =>
+const serviceOf = <I, S, E, R>(key: Context.Key<I, S>, layer: Layer.Layer<I, E, R>) =>
   Effect.map(Layer.build(layer), (context) => Context.get(context, key))
 
 /** Without the optional eSpeak package, local speech answers every call with `unavailable`: text still works. */
@@ -123,7 +128,7 @@ const SpeechLocalOrSilent = SpeechLocal.pipe(
     ))
 )
 
-const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Config.ConfigError> => {
+const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Config.ConfigError, SafetyModel> => {
   const isLive = (capability: Capability) => plan[capability].provider === "live"
 
   const guardrail = Layer.effect(
@@ -158,6 +163,8 @@ const providersFromPlan = (plan: ProviderPlan): Layer.Layer<TutorProviders, Conf
 
   return Layer.mergeAll(
     guardrail,
+    // the safety check is always the local model, also with live providers (SPEC §12)
+    SafetyLocal,
     specialists,
     isLive("speech") ? SpeechLive : SpeechLocalOrSilent,
     isLive("realtime") ? RealtimeLive : RealtimeUnavailable
@@ -192,6 +199,6 @@ export const TutorProvidersLive: Layer.Layer<TutorProviders, MissingProviderKeys
       }
     )
     yield* Effect.logInfo(`providers (TUTOR_PROVIDERS=${mode}):\n${formatPlan(plan)}`)
-    return Layer.merge(providersFromPlan(plan), PricesFromConfig)
+    return Layer.merge(providersFromPlan(plan), PricesFromConfig).pipe(Layer.provide(SafetyModelLive))
   })
 )

@@ -1,4 +1,5 @@
 import { Context, type Effect, Schema, type Scope, type Stream } from "effect"
+import { SafetyCategory, SafetyEvidence, SafetyFinding, Severity } from "../domain/safety.ts"
 // the trigger vocabulary is the turn pipeline's (SPEC §5 triggers), shared so both sides agree
 import { EscalationTrigger } from "../tutor/events.ts"
 import { Subject } from "./Specialists.ts"
@@ -14,6 +15,8 @@ export const EscalationRecord = Schema.Struct({
   teacherUrl: Schema.String,
   /** Version A: the session's LiveKit room link carrying a teacher's LiveKit token */
   liveKitUrl: Schema.optionalKey(Schema.String),
+  /** why: category, severity and evidence; absent only on escalations from before the taxonomy */
+  finding: Schema.optionalKey(SafetyFinding),
   raisedAt: Schema.Number
 })
 export type EscalationRecord = typeof EscalationRecord.Type
@@ -35,7 +38,11 @@ export const TeacherMessage = Schema.Union([
     trigger: EscalationTrigger,
     teacher_ws_url: Schema.String,
     /** additive to the reference's shape: only Version A's escalations have a room */
-    livekit_url: Schema.optionalKey(Schema.String)
+    livekit_url: Schema.optionalKey(Schema.String),
+    /** additive: the safety taxonomy's reading (absent on escalations from before it) */
+    category: Schema.optionalKey(SafetyCategory),
+    severity: Schema.optionalKey(Severity),
+    evidence: Schema.optionalKey(Schema.Array(SafetyEvidence))
   }),
   Schema.Struct({
     type: Schema.Literal("teacher_hint"),
@@ -73,7 +80,10 @@ export const escalationNotice = (record: EscalationRecord): EscalationNotice => 
   reason: record.reason,
   trigger: record.trigger,
   teacher_ws_url: record.teacherUrl,
-  ...liveKitField(record)
+  ...liveKitField(record),
+  ...(record.finding === undefined
+    ? {}
+    : { category: record.finding.category, severity: record.finding.severity, evidence: record.finding.evidence })
 })
 
 export const studentNotice = (record: EscalationRecord): Extract<StudentMessage, { type: "escalation" }> => ({
@@ -97,6 +107,7 @@ export class Escalation extends Context.Service<Escalation, {
     readonly trigger: EscalationTrigger
     readonly teacherUrl: string
     readonly liveKitUrl?: string
+    readonly finding: SafetyFinding
   }) => Effect.Effect<EscalationRecord>
   /** escalations of the session no teacher has been shown yet, oldest first */
   readonly pending: (sessionId: string) => Effect.Effect<ReadonlyArray<EscalationRecord>>

@@ -1,4 +1,5 @@
 import { Context, type Effect, Schema, type Stream } from "effect"
+import { SafetyFinding } from "../domain/safety.ts"
 import { GuardrailAction, TurnLatency } from "../tutor/events.ts"
 import { Confidence, Subject } from "./Specialists.ts"
 import { UsageSummary } from "./Usage.ts"
@@ -32,7 +33,9 @@ export const Job = Schema.Struct({
   completedAt: Schema.NullOr(EpochMillis),
   /** the answered turn's stage timings and token usage, as its `done` event reported them; null until then */
   latency: Schema.NullOr(TurnLatency),
-  usage: Schema.NullOr(UsageSummary)
+  usage: Schema.NullOr(UsageSummary),
+  /** why the turn went to a teacher (category, severity, evidence); null when it did not */
+  finding: Schema.NullOr(SafetyFinding)
 })
 export type Job = typeof Job.Type
 
@@ -58,7 +61,8 @@ export const newJob = (
   classifiedAt: null,
   completedAt: null,
   latency: null,
-  usage: null
+  usage: null,
+  finding: null
 })
 
 /**

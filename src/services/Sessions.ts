@@ -1,5 +1,6 @@
 import { Context, type Effect, Schema } from "effect"
-import type { GuardrailAction } from "../tutor/events.ts"
+import { SafetyCategory, SafetyEvidence, type SafetyFinding, Severity, severityRank } from "../domain/safety.ts"
+import { EscalationTrigger, type GuardrailAction } from "../tutor/events.ts"
 import { Confidence, type ConversationTurn, Subject } from "./Specialists.ts"
 import type { UsageSummary } from "./Usage.ts"
 
@@ -52,7 +53,12 @@ export type SessionEvent =
   | { readonly _tag: "Turn"; readonly speaker: TranscriptTurn["speaker"]; readonly text: string; readonly subject: Subject | null }
   | { readonly _tag: "Routing"; readonly decision: RoutingDecision }
   | GuardrailFlag
-  | { readonly _tag: "Escalated"; readonly reason: string }
+  | {
+    readonly _tag: "Escalated"
+    readonly reason: string
+    readonly trigger: EscalationTrigger
+    readonly finding: SafetyFinding
+  }
   /** one answered turn's measurements: stage latencies, tokens and their estimated cost */
   | { readonly _tag: "Latency"; readonly latency: StageLatency; readonly usage: UsageSummary }
 
@@ -72,6 +78,19 @@ const LatencySummary = Schema.Struct({
   max: Schema.NullOr(Schema.Number)
 })
 
+export const ReportedEscalation = Schema.Struct({
+  reason: Schema.String,
+  trigger: EscalationTrigger,
+  category: Schema.NullOr(SafetyCategory),
+  severity: Schema.NullOr(Severity),
+  evidence: Schema.Array(SafetyEvidence)
+})
+export type ReportedEscalation = typeof ReportedEscalation.Type
+
+/** Most severe first, then in the order raised; escalations from before the taxonomy last. */
+export const bySeverityFirst = (escalations: ReadonlyArray<ReportedEscalation>): ReadonlyArray<ReportedEscalation> =>
+  escalations.toSorted((a, b) => severityRank(a.severity) - severityRank(b.severity))
+
 /** What the server knows of a session when it is closed (reference §2.4 report, plus latencies). */
 export const SessionReport = Schema.Struct({
   turns: Schema.Number,
@@ -84,6 +103,8 @@ export const SessionReport = Schema.Struct({
     fallback: Schema.Boolean,
     excerpt: Schema.String
   })),
+  /** every escalation of the session, most severe first (category null: raised before the taxonomy) */
+  escalations: Schema.Array(ReportedEscalation),
   /** per stage, in milliseconds from the start of the turn */
   latency_ms: Schema.Struct({
     classify: LatencySummary,

@@ -1,4 +1,5 @@
 import { Context, type Effect, type Option, Schema, type Stream } from "effect"
+import { SafetyCategory } from "../domain/safety.ts"
 import type { ProviderError } from "./ProviderError.ts"
 
 export const Subject = Schema.Literals(["math", "history", "english", "escalate"])
@@ -21,7 +22,9 @@ export const Classification = Schema.Struct({
   subject: Subject,
   confidence: Confidence,
   /** what the classifier actually said, for audit */
-  raw: Schema.String
+  raw: Schema.String,
+  /** why, when the subject is `escalate` and the classifier named a safety category */
+  category: Schema.optionalKey(SafetyCategory)
 })
 export type Classification = typeof Classification.Type
 

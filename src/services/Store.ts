@@ -1,4 +1,5 @@
 import { Context, type Effect, type Option, Schema } from "effect"
+import { SafetyFinding } from "../domain/safety.ts"
 import { EscalationTrigger, GuardrailAction } from "../tutor/events.ts"
 import { SessionReport } from "./Sessions.ts"
 import { Subject } from "./Specialists.ts"
@@ -100,6 +101,8 @@ export const NewEscalation = Schema.Struct({
   teacherToken: Schema.NullOr(Schema.String),
   /** the teacher's signed WebSocket URL (both versions) */
   teacherWsUrl: Schema.NullOr(Schema.String),
+  /** why: category, severity and evidence; null only on rows from before the safety taxonomy */
+  finding: Schema.NullOr(SafetyFinding),
   at: At
 })
 export type NewEscalation = typeof NewEscalation.Type

@@ -1,4 +1,8 @@
 import { Context, type Stream } from "effect"
+import type { Guardrail } from "./Guardrail.ts"
+import type { Safety } from "./Safety.ts"
+import type { Specialists } from "./Specialists.ts"
+import type { Speech } from "./Speech.ts"
 import type { TurnRequest } from "../tutor/answerTurn.ts"
 import type { TurnEvent } from "../tutor/events.ts"
 
@@ -8,6 +12,9 @@ import type { TurnEvent } from "../tutor/events.ts"
  * events, never the turns' own work. The stream never fails: a lost worker ends it with a
  * `failed` event at the `worker` stage.
  */
+/** What answering a turn takes, wherever it runs. */
+export type TurnProviders = Guardrail | Safety | Specialists | Speech
+
 export class TurnPipeline extends Context.Service<TurnPipeline, {
   readonly answer: (request: TurnRequest) => Stream.Stream<TurnEvent>
 }>()("tutor/TurnPipeline") {}

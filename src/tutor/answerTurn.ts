@@ -1,5 +1,6 @@
 import { type Cause, Clock, Effect, Fiber, Option, Queue, Schema, type Scope, Stream } from "effect"
-import { Guardrail } from "../services/Guardrail.ts"
+import type { Guardrail } from "../services/Guardrail.ts"
+import type { Safety } from "../services/Safety.ts"
 import { Speech } from "../services/Speech.ts"
 import { Prices, summarizeUsage, type TokenUsage, UsageMeter } from "../services/Usage.ts"
 import {
@@ -11,6 +12,18 @@ import {
 } from "../services/Specialists.ts"
 import { type EscalationTrigger, type TurnEvent, type TurnOutcome, TurnStage } from "./events.ts"
 import { GUARDRAIL_LOOKAHEAD, guardSentence } from "./guardrail.ts"
+import {
+  assessLocally,
+  categoryFor,
+  checkInOf,
+  classifierEscalationOf,
+  concernOf,
+  moderateInput,
+  moderationEvidence,
+  type SafetyEscalation,
+  SMALL_TALK_REPLY,
+  withEvidence
+} from "./safety.ts"
 import { toSentences } from "./segmenter.ts"
 
 /** Spoken when a turn goes to a teacher (reference literal). */
@@ -77,17 +90,6 @@ export const classifyTurn = Effect.fn("classify")(function*(
     "classify.fallback": routed.fallback
   })
   return routed
-})
-
-/** Moderates the student's own words; `undefined` when they may go on to a specialist. */
-const flaggedInput = Effect.fn("guardrail.input")(function*(text: string) {
-  const guardrail = yield* Guardrail
-  const verdict = yield* guardrail.moderate(text).pipe(
-    // the answer is guarded sentence by sentence anyway, so an unchecked question is not spoken unchecked
-    Effect.catchTag("ProviderError", (error) =>
-      Effect.as(Effect.logWarning("input moderation unavailable", error.message), undefined))
-  )
-  return verdict?.flagged === true ? verdict.categories : undefined
 })
 
 /** Mutable figures of one run of a turn; created fresh for every run of the stream. */
@@ -198,23 +200,29 @@ const done = (tally: Tally, outcome: TurnOutcome, subject: Subject) =>
     return event
   }))
 
-/** A turn answered by one fixed sentence (escalation, clarification). */
+/** A turn answered by fixed sentences (clarification, small talk), said in order. */
 const fixedAnswer = (
   tally: Tally,
   subject: Subject,
   outcome: TurnOutcome,
-  sentence: string,
-  voice: string | undefined,
-  escalation?: { readonly trigger: EscalationTrigger; readonly reason: string }
-) => {
-  const escalated = escalation === undefined
-    ? Stream.empty
-    : Stream.succeed<TurnEvent>({ type: "escalation", ...escalation })
-  return escalated.pipe(
-    Stream.concat(release(sentence, tally, voice)),
+  sentences: ReadonlyArray<string>,
+  voice: string | undefined
+) =>
+  Stream.fromIterable(sentences).pipe(
+    Stream.flatMap((sentence) => release(sentence, tally, voice)),
     Stream.concat(done(tally, outcome, subject))
   )
-}
+
+/** A turn that goes to a teacher: the escalation, then what the tutor says about it. */
+const escalated = (
+  tally: Tally,
+  trigger: EscalationTrigger,
+  safety: SafetyEscalation,
+  voice: string | undefined
+) =>
+  Stream.succeed<TurnEvent>({ type: "escalation", trigger, reason: safety.reason, finding: safety.finding }).pipe(
+    Stream.concat(fixedAnswer(tally, "escalate", "escalated", [...safety.reply, ESCALATION_SENTENCE], voice))
+  )
 
 /**
  * The specialist's answer as it streams from the provider, in its own span. Nothing here touches
@@ -330,15 +338,17 @@ const specialistAnswer = (
 }
 
 /**
- * One tutoring turn, shared by Version A and Version B: input guardrail → classify (with recent
- * turns) → specialist stream → sentences → guardrail running ahead → speech per released sentence.
+ * One tutoring turn, shared by Version A and Version B: the local safety check (with the student's
+ * recent messages) → then, in parallel, input moderation, the classifier and a speculative
+ * specialist → specialist stream → sentences → guardrail running ahead → speech per released
+ * sentence. Any check that sees a concern escalates; none can clear what another flagged.
  * Interrupting the consumer (barge-in) interrupts every upstream call at once. Failures end the
  * stream with a `failed` event; the stream itself never fails.
  */
 export const answerTurn = (
   request: TurnRequest,
   options: TurnOptions = {}
-): Stream.Stream<TurnEvent, never, Guardrail | Specialists | Speech> =>
+): Stream.Stream<TurnEvent, never, Guardrail | Safety | Specialists | Speech> =>
   Stream.unwrap(Effect.gen(function*() {
     const tally: Tally = {
       started: yield* Clock.currentTimeMillis,
@@ -354,6 +364,20 @@ export const answerTurn = (
     const meter = { record: (usage: TokenUsage) => tally.tokens.push(usage) }
     const voice = options.voice
     const recent = request.history.slice(-RECENT_TURNS)
+    const classifiedAs = (subject: Subject, confidence: number, raw: string) =>
+      Effect.map(elapsed(tally), (latencyMs) => {
+        tally.classifyMs = latencyMs
+        return Stream.succeed<TurnEvent>({ type: "classified", subject, confidence, raw, fallback: false, latencyMs })
+      })
+    const escalate = (trigger: EscalationTrigger, safety: SafetyEscalation, confidence: number, raw: string) =>
+      Effect.map(classifiedAs("escalate", confidence, raw), (classified) =>
+        Stream.concat(classified, escalated(tally, trigger, safety, voice)))
+
+    // no provider reads the message before the local check has passed it
+    const local = yield* assessLocally(request.studentText, request.history)
+    if (local.verdict === "concern") {
+      return yield* escalate("flagged_input", concernOf(local.category, local.evidence), local.score, "safety check")
+    }
 
     // the guessed specialist starts first, as it is the longest wait; its deltas wait in a queue
     // until the classifier agrees
@@ -367,27 +391,24 @@ export const answerTurn = (
           (ahead) => ({ subject, ...ahead })
         )
     })
-    // classification starts with the input check, not after it: the check is off the critical
-    // path, and a flagged message interrupts the classifier it no longer needs
+    // classification starts with the input moderation, not after it: moderation is off the
+    // critical path, and a flagged message interrupts the classifier it no longer needs
     const classifying = yield* classifyTurn(request.studentText, recent).pipe(
       Effect.provideService(UsageMeter, meter),
       Effect.forkChild
     )
     const discard = speculation === undefined ? Effect.void : speculation.cancel
-    const inputCategories = yield* flaggedInput(request.studentText)
-    if (inputCategories !== undefined) {
-      yield* discard
-      yield* Fiber.interrupt(classifying)
-      tally.classifyMs = yield* elapsed(tally)
-      const reason = `Student message flagged for: ${inputCategories.join(", ") || "unsafe content"}`
-      return Stream.succeed<TurnEvent>({
-        type: "classified",
-        subject: "escalate",
-        confidence: 1,
-        raw: "input guardrail",
-        fallback: false,
-        latencyMs: tally.classifyMs
-      }).pipe(Stream.concat(fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, { trigger: "flagged_input", reason })))
+    const stopAll = Effect.andThen(discard, Fiber.interrupt(classifying))
+    const moderation = yield* moderateInput(request.studentText)
+    if (moderation._tag === "Flagged") {
+      yield* stopAll
+      const evidence = withEvidence(local, moderationEvidence(moderation.result))
+      return yield* escalate("flagged_input", concernOf(categoryFor(local, moderation.result.categories), evidence), 1, "input guardrail")
+    }
+    if (moderation._tag === "Inconclusive") {
+      yield* stopAll
+      const evidence = withEvidence(local, [{ check: "lexicon", label: "inconclusive", score: 0.5 }])
+      return yield* escalate("flagged_input", checkInOf(local.category, evidence), 0.5, `input guardrail: ${moderation.detail}`)
     }
 
     const routed = yield* Fiber.join(classifying)
@@ -397,6 +418,16 @@ export const answerTurn = (
       "tutor.confidence": routed.confidence,
       "tutor.fallback": routed.fallback
     })
+    if (routed.subject === "escalate") {
+      yield* discard
+      const evidence = withEvidence(local, [{ check: "classifier", label: routed.category ?? "escalate", score: routed.confidence }])
+      return yield* escalate("classifier", classifierEscalationOf(local, routed.category, evidence), routed.confidence, routed.raw)
+    }
+    // a personal message the model is unsure about is never answered as schoolwork
+    if (local.verdict === "unsure" && !local.schoolwork) {
+      yield* discard
+      return yield* escalate("flagged_input", checkInOf(local.category, local.evidence), local.score, "safety check: unsure")
+    }
     const classified = Stream.succeed<TurnEvent>({
       type: "classified",
       subject: routed.subject,
@@ -408,25 +439,21 @@ export const answerTurn = (
     })
 
     const threshold = options.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD
-    const answering = routed.subject !== "escalate" && (routed.fallback || routed.confidence >= threshold)
+    const answering = routed.fallback || routed.confidence >= threshold
     const kept = answering && speculation?.subject === routed.subject ? speculation : undefined
     if (kept === undefined) yield* discard
     yield* Effect.annotateCurrentSpan({
       "tutor.speculation": speculation === undefined ? "none" : kept === undefined ? "discarded" : "kept"
     })
-    const answer = routed.subject === "escalate"
-      ? fixedAnswer(tally, "escalate", "escalated", ESCALATION_SENTENCE, voice, {
-        trigger: "classifier",
-        reason: `The question needs a teacher (classifier confidence ${routed.confidence.toFixed(2)})`
-      })
-      : !answering
-      ? fixedAnswer(tally, routed.subject, "clarify", CLARIFY_SENTENCE, voice)
-      : specialistAnswer(
+    const answer = answering
+      ? specialistAnswer(
         tally,
         routed.subject,
         kept === undefined ? specialistDeltas(routed.subject, request, recent, false) : kept.items,
         voice
       )
+      // small talk is welcomed, not asked "which subject?"
+      : fixedAnswer(tally, routed.subject, "clarify", [local.schoolwork ? CLARIFY_SENTENCE : SMALL_TALK_REPLY], voice)
 
     return Stream.concat(classified, answer).pipe(Stream.provideService(UsageMeter, meter))
   })).pipe(

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { SafetyFinding } from "../domain/safety.ts"
 import { Confidence, Subject } from "../services/Specialists.ts"
 import { UsageSummary } from "../services/Usage.ts"
 
@@ -61,7 +62,8 @@ export const AudioChunk = Schema.Struct({
 export const EscalationRaised = Schema.Struct({
   type: Schema.Literal("escalation"),
   trigger: EscalationTrigger,
-  reason: Schema.String
+  reason: Schema.String,
+  finding: SafetyFinding
 })
 
 export const TurnLatency = Schema.Struct({

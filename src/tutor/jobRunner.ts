@@ -87,8 +87,9 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
       case "escalation":
         return Effect.gen(function*() {
           const teacherUrl = yield* access.grant(sessionId)
-          yield* escalation.raise({ sessionId, reason: event.reason, trigger: event.trigger, teacherUrl })
-          yield* sessions.record(sessionId, { _tag: "Escalated", reason: event.reason })
+          yield* update((current) => ({ ...current, finding: event.finding }))
+          yield* escalation.raise({ sessionId, reason: event.reason, trigger: event.trigger, teacherUrl, finding: event.finding })
+          yield* sessions.record(sessionId, { _tag: "Escalated", reason: event.reason, trigger: event.trigger, finding: event.finding })
         })
       case "done":
         return Effect.gen(function*() {

@@ -1,5 +1,7 @@
 import { initializeLogger, type llm, voice } from "@livekit/agents"
 import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import type { Safety } from "../../src/services/Safety.ts"
+import { testSafety } from "../../src/layers/test/safety.ts"
 import { escalationMemory } from "../../src/layers/memory/escalation.ts"
 import { sessionsMemory } from "../../src/layers/memory/sessions.ts"
 import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
@@ -52,6 +54,8 @@ export interface HarnessOptions {
   readonly llm: ReadonlyArray<voice.testing.FakeLLMResponse>
   readonly specialists?: SpecialistsScript
   readonly guardrail?: GuardrailScript
+  /** the safety check; scripted clear schoolwork unless given (e.g. the real model) */
+  readonly safety?: Layer.Layer<Safety>
   readonly englishDown?: boolean
   readonly sessionId?: string
   /** the agent process's environment (teacher-grant variables); default `AGENT_ENV` */
@@ -79,6 +83,7 @@ export const startTutor = async (options: HarnessOptions): Promise<Harness> => {
   const runtime = ManagedRuntime.make(
     Layer.mergeAll(
       testGuardrail(options.guardrail),
+      options.safety ?? testSafety(),
       testSpecialists(options.specialists),
       testSpeech(),
       escalationMemory(),

@@ -129,6 +129,9 @@ describe("Version B with Realtime (OpenAI played by a second page)", () => {
 
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     expect(fillerRequests(await eventsSeen(openai))).toHaveLength(2)
+    // the voice is asked for nothing but the fixed fillers: no free-form check-in after the answer
+    const asked = (await eventsSeen(openai)).filter((event) => event["type"] === "response.create" && isRecord(event["response"]))
+    expect(asked).toHaveLength(2)
 
     // hanging up is not mistaken for a dropped call
     await page.getByText("Disconnect").click()

@@ -109,7 +109,7 @@ describe("Version B API: reference routes, statuses and texts", () => {
         const jobId = yield* dispatch("s-1", "What is 25% of 80?")
         expect(jobId).toHaveLength(36)
         const status = yield* waitFor(jobId)
-        assert.deepInclude(status, { job_id: jobId, status: "complete", subject: "math", tts_ready: true })
+        assert.deepInclude(status, { job_id: jobId, status: "complete", subject: "math", tts_ready: true, finding: null })
         expect(status.safe_text).toBe("25% of 80 is 20. That's because 0.25 times 80 equals 20.")
         expect((yield* get(`/orchestrate/${jobId}`)).body).toEqual({ ...status, confidence: 0.95 })
       }).pipe(Effect.provide(testServer())))

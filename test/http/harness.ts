@@ -1,14 +1,17 @@
 import { NodeHttpServer, NodeSocket } from "@effect/platform-node"
 import { Duration, Effect, Layer, Queue, Redacted, References, Schema, Stream } from "effect"
+import { SafetyFinding } from "../../src/domain/safety.ts"
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "effect/http"
 import { Socket } from "effect/socket"
 import { ServerConfig, type ServerSettings } from "../../src/http/config.ts"
 import { makeServer, type ServerPersistence } from "../../src/http/server.ts"
 import { RealtimeUnavailable } from "../../src/layers/local/realtime.ts"
 import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
+import { type SafetyScript, testSafety } from "../../src/layers/test/safety.ts"
 import { scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
 import { type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
 import { Realtime } from "../../src/services/Realtime.ts"
+import type { Safety } from "../../src/services/Safety.ts"
 import type { Specialists } from "../../src/services/Specialists.ts"
 import type { Speech } from "../../src/services/Speech.ts"
 import type { TurnPipeline } from "../../src/services/TurnPipeline.ts"
@@ -33,6 +36,9 @@ export interface TestServerOptions<E = never> {
   /** replaces the scripted specialists entirely, e.g. with one the test holds back */
   readonly specialistsLayer?: Layer.Layer<Specialists>
   readonly guardrail?: GuardrailScript
+  /** the scripted safety check (clear schoolwork unless scripted), or a real one */
+  readonly safety?: SafetyScript
+  readonly safetyLayer?: Layer.Layer<Safety>
   readonly speech?: SpeechScript
   /** replaces the scripted speech entirely, e.g. with one that fails */
   readonly speechLayer?: Layer.Layer<Speech>
@@ -75,6 +81,7 @@ export const testServer = <E = never>(options: TestServerOptions<E> = {}) =>
     Layer.provideMerge(Layer.mergeAll(
       options.specialistsLayer ?? testSpecialists(options.specialists),
       testGuardrail(options.guardrail),
+      options.safetyLayer ?? testSafety(options.safety),
       options.speechLayer ?? testSpeech(options.speech),
       options.realtime ?? RealtimeUnavailable
     )),
@@ -150,7 +157,8 @@ export const JobStatusReply = Schema.Struct({
   tts_ready: Schema.Boolean,
   error_message: Schema.NullOr(Schema.String),
   latency: Schema.NullOr(TurnLatency),
-  usage: Schema.NullOr(UsageSummary)
+  usage: Schema.NullOr(UsageSummary),
+  finding: Schema.NullOr(SafetyFinding)
 })
 
 /** What a scripted answer reports as its tokens: priced by the default table at $1 / $5 per million. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Queue, Schema } from "effect"
+import { SafetyWithModel } from "../../src/layers/local/safety/SafetyLocal.ts"
 import { ESCALATION_SENTENCE } from "../../src/tutor/answerTurn.ts"
+import { SAFETY_REPLY } from "../../src/tutor/safety.ts"
 import { connectTeacher, dispatch, get, openSse, post, testServer, waitFor } from "./harness.ts"
 
 const Grant = Schema.Struct({ teacher_ws_url: Schema.String })
@@ -132,4 +134,35 @@ describe("teacher WebSocket", () => {
       yield* third.send({ type: "ping" })
       expect(yield* Queue.takeN(third.inbox, 2)).toEqual([connected(sessionId), { type: "pong" }])
     }).pipe(Effect.provide(testServer())))
+})
+
+describe("a disclosure through the HTTP API (the real safety model)", () => {
+  it.live("escalates before any specialist; the job, the teachers and the session report carry category, severity and evidence", () =>
+    Effect.gen(function*() {
+      const sessionId = "s-disclosure"
+      const grant = yield* escalate(sessionId, "watching")
+      const watcher = yield* connectTeacher(grant)
+      yield* Queue.takeN(watcher.inbox, 2) // connected + its own escalation
+      const job = yield* waitFor(yield* dispatch(sessionId, "My parents slap me when they're mad"))
+      expect(job).toMatchObject({
+        status: "complete",
+        subject: "escalate",
+        safe_text: `${SAFETY_REPLY.abuse_neglect} ${ESCALATION_SENTENCE}`,
+        finding: { category: "abuse_neglect", severity: "urgent" }
+      })
+      yield* Queue.take(watcher.inbox) // the student's turn
+      const notice = yield* Queue.take(watcher.inbox)
+      expect(notice).toMatchObject({ type: "escalation", trigger: "flagged_input", category: "abuse_neglect", severity: "urgent" })
+      expect(notice).toHaveProperty("evidence.0.check", "local_model")
+      const report = yield* post(`/session/${sessionId}/close`, {})
+      expect(report.body).toMatchObject({ report: { escalated: true } })
+      // most severe first: the disclosure before the earlier "watching" request
+      expect(report.body).toHaveProperty("report.escalations.0.category", "abuse_neglect")
+      expect(report.body).toHaveProperty("report.escalations.0.severity", "urgent")
+      expect(report.body).toHaveProperty("report.escalations.1.category", "human_request")
+    }).pipe(Effect.provide(testServer({
+      safetyLayer: SafetyWithModel,
+      // a specialist asked anything would be a bug: the safety check answers before any provider
+      specialists: { classify: () => ({ subject: "math", confidence: 0.99, raw: "math" }), answer: () => [{ text: "Never said." }] }
+    }))), 60_000)
 })

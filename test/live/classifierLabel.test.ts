@@ -39,6 +39,20 @@ describe("parseSubjectLabel", () => {
     })
   }
 
+  it.each([
+    ["escalate self_harm 0.97", "self_harm", 0.97],
+    ["Escalate: self-harm", "self_harm", EXACT_LABEL_CONFIDENCE],
+    ["escalate grooming_or_personal_info 0.8", "grooming_or_personal_info", 0.8],
+    ["escalate academic dishonesty", "academic_dishonesty", EXACT_LABEL_CONFIDENCE],
+    ["I would escalate this, it is hate", "hate", LABEL_IN_WORDS_CONFIDENCE]
+  ] as const)("%j → escalate for %s", (raw, category, confidence) => {
+    assert.deepStrictEqual(parseSubjectLabel(raw), Option.some({ subject: "escalate", confidence, category }))
+  })
+
+  it("a category named without escalate is not a reason to escalate", () => {
+    assert.deepStrictEqual(parseSubjectLabel("math self_harm 0.9"), Option.some({ subject: "math", confidence: 0.9 }))
+  })
+
   for (const raw of ["", "   ", "banana", "0.9", "aftermath", "I am not sure", "???", "mathematical"]) {
     it(`${JSON.stringify(raw)} names no subject`, () => {
       assert.isTrue(Option.isNone(parseSubjectLabel(raw)))

@@ -34,6 +34,17 @@ describe("GuardrailLive.moderate", () => {
       assert.strictEqual(first?.headers["authorization"], `Bearer ${STUB_KEYS.openai}`)
     }))
 
+  it.live("flags for children below the provider's bar: a category over its child threshold counts", () =>
+    Effect.gen(function*() {
+      const { service, stub } = yield* setup()
+      // the provider's own flag is off: its bar is set for adults
+      stub.configure("moderations", { moderate: () => ({ flagged: [], scores: { sexual: 0.3, violence: 0.2 } }) })
+      const result = yield* service.moderate("a borderline sentence")
+      assert.isTrue(result.flagged)
+      assert.deepStrictEqual(result.categories, ["sexual"])
+      assert.strictEqual(result.scores["sexual"], 0.3)
+    }))
+
   it.live("retries a 429 and succeeds", () =>
     Effect.gen(function*() {
       const { service, stub } = yield* setup()

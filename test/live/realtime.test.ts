@@ -35,7 +35,8 @@ describe("RealtimeLive.mintSession", () => {
       assert.strictEqual(sent.audio.input.transcription.model, "transcribe-test")
       assert.strictEqual(sent.tool_choice, "auto")
       assert.include(sent.instructions, `call the ${DISPATCH_TOOL_NAME} tool`)
-      assert.include(sent.instructions, "Never answer a question yourself")
+      assert.include(sent.instructions, "Never answer or reply yourself")
+      assert.include(sent.instructions, "say exactly that line and nothing else")
       assert.lengthOf(sent.tools, 1)
       const [tool] = sent.tools
       assert.strictEqual(tool?.name, DISPATCH_TOOL_NAME)

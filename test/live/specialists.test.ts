@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Stream } from "effect"
+import { SAFETY_CATEGORIES } from "../../src/domain/safety.ts"
 import { SpecialistsLive } from "../../src/layers/live/specialists.ts"
 import type { ProviderError } from "../../src/services/ProviderError.ts"
 import { type AnswerSubject, type ConversationTurn, Specialists } from "../../src/services/Specialists.ts"
@@ -42,6 +43,21 @@ describe("SpecialistsLive.classify", () => {
       assert.include(prompt, "Tutor: A fraction is a part of a whole.")
       assert.match(prompt, /latest message:\nand what about 3\/4\?$/)
       assert.strictEqual(stub.requests("anthropicMessages")[0]?.headers["authorization"], `Bearer ${STUB_KEYS.anthropic}`)
+    }))
+
+  it.live("carries the safety taxonomy in its prompt and returns the category of an escalation", () =>
+    Effect.gen(function*() {
+      const { service, stub } = yield* setup()
+      stub.configure("anthropicMessages", { reply: () => "escalate abuse_neglect 0.95" })
+      const result = yield* service.classify("my dad hits me", [])
+      assert.deepStrictEqual(result, {
+        subject: "escalate",
+        confidence: 0.95,
+        raw: "escalate abuse_neglect 0.95",
+        category: "abuse_neglect"
+      })
+      const sent = yield* sentBody(stub, "anthropicMessages", AnthropicRequest)
+      for (const category of SAFETY_CATEGORIES) assert.include(sent.system, category)
     }))
 
   it.live("routes a label with punctuation to that label, not to english", () =>

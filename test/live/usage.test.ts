@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Stream } from "effect"
+import { testSafety } from "../../src/layers/test/safety.ts"
 import { GuardrailLive } from "../../src/layers/live/guardrail.ts"
 import { SpecialistsLive } from "../../src/layers/live/specialists.ts"
 import { testSpeech } from "../../src/layers/test/speech.ts"
@@ -17,7 +18,7 @@ describe("token usage and cost of a turn", () => {
         chunkChars: 10
       })
       stub.configure("chat", { reply: () => "World War I began in 1914. It ended in 1918.", chunkChars: 10 })
-      const providers = Layer.mergeAll(SpecialistsLive, GuardrailLive, testSpeech()).pipe(
+      const providers = Layer.mergeAll(SpecialistsLive, GuardrailLive, testSpeech(), testSafety()).pipe(
         Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(stub.env)))
       )
       const events = yield* Stream.runCollect(

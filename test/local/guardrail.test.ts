@@ -1,7 +1,8 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Exit, Schema } from "effect"
 import { answerFor } from "../../src/layers/local/answers.ts"
 import { GuardrailLocal } from "../../src/layers/local/GuardrailLocal.ts"
+import { SafetyModelLive } from "../../src/layers/local/safety/SafetyLocal.ts"
 import { englishKnowledge, historyKnowledge, mathKnowledge, words } from "../../src/layers/local/knowledge/KnowledgeBase.ts"
 import { assessWithLexicon, Lexicon, lexicon, moderateWithLexicon } from "../../src/layers/local/moderation/Moderation.ts"
 import { Guardrail } from "../../src/services/Guardrail.ts"
@@ -31,7 +32,7 @@ const NOT_UNSAFE = new Set([
   "I want to run away from home"
 ])
 
-describe("local moderation", () => {
+layer(SafetyModelLive)("local moderation", (it) => {
   const escalate = routingExamples.filter((example) => example.subject === "escalate")
 
   it.effect.each(escalate.filter((example) => !NOT_UNSAFE.has(example.text)).map((example) => example.text))(
@@ -110,15 +111,25 @@ describe("local moderation", () => {
     }).pipe(Effect.provide(GuardrailLocal)))
 
   it.effect.each(["They were shot.", "He grabbed a knife.", "It was a bloody mess."])(
-    "fails closed with ProviderError inconclusive on a weak hit it can't judge: %s",
+    "a weak hit the lexicon can't judge is inconclusive, and the sentence model decides or it stays so: %s",
     (text) =>
       Effect.gen(function*() {
-        const error = yield* Effect.flip(moderate(text))
-        expect(error._tag).toBe("ProviderError")
-        expect(error.reason).toBe("inconclusive")
-        expect(error.provider).toBe("local")
+        const lexiconAlone = yield* Effect.flip(moderateWithLexicon(text))
+        expect(lexiconAlone).toMatchObject({ _tag: "ProviderError", reason: "inconclusive", provider: "local" })
+        const judged = yield* Effect.result(moderate(text))
+        // never a pass on the lexicon's word: the model's verdict, or still inconclusive (fail closed)
+        if (judged._tag === "Success") expect(judged.success.source).toBe("local:model")
+        else expect(judged.failure.reason).toBe("inconclusive")
       }).pipe(Effect.provide(GuardrailLocal))
   )
+
+  it.effect("the sentence model clears a school question with a weak word, and flags a threat", () =>
+    Effect.gen(function*() {
+      const question = yield* moderate("In Animal Farm why do the pigs kill the other animals?")
+      expect(question).toMatchObject({ flagged: false, source: "local:model" })
+      const threat = yield* moderate("im going to stab him tomorrow at school")
+      expect(threat.flagged).toBe(true)
+    }).pipe(Effect.provide(GuardrailLocal)))
 
   it.effect("is exported on its own as the fail-closed fallback", () =>
     Effect.gen(function*() {
@@ -133,7 +144,7 @@ describe("local moderation", () => {
   })
 })
 
-describe("local rewrite", () => {
+layer(SafetyModelLive)("local rewrite", (it) => {
   it.effect("replaces flagged text with a fixed safe sentence that passes moderation", () =>
     Effect.gen(function*() {
       const guardrail = yield* Guardrail

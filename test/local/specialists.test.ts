@@ -1,8 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Exit, Schema, Stream } from "effect"
 import { answerFor } from "../../src/layers/local/answers.ts"
 import { checkGrammar } from "../../src/layers/local/english/grammar.ts"
 import { KnowledgeFile } from "../../src/layers/local/knowledge/KnowledgeBase.ts"
+import { SafetyModelLive } from "../../src/layers/local/safety/SafetyLocal.ts"
 import { SpecialistsLocal, toChunks } from "../../src/layers/local/SpecialistsLocal.ts"
 import { type AnswerSubject, type ConversationTurn, Specialists } from "../../src/services/Specialists.ts"
 import { routingExamples } from "./routing.ts"
@@ -17,7 +18,7 @@ const answerChunks = (subject: AnswerSubject, question: string, history: Readonl
 const answerText = (subject: AnswerSubject, question: string, history: ReadonlyArray<ConversationTurn> = []) =>
   answerFor(subject, question, history).join(" ")
 
-describe("SpecialistsLocal", () => {
+layer(SafetyModelLive)("SpecialistsLocal", (it) => {
   it.effect("classifies through the service", () =>
     Effect.gen(function*() {
       const result = yield* Specialists.use((specialists) => specialists.classify("What is 25% of 80?", []))

@@ -1,5 +1,6 @@
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { testSafety } from "../../src/layers/test/safety.ts"
 import { assert, describe, expect, it, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Stream } from "effect"
 import { createServer, type IncomingHttpHeaders } from "node:http"
@@ -28,6 +29,7 @@ layer(Layer.mergeAll(
   InMemoryTracing,
   testSpecialists(),
   testGuardrail({ flag: (text) => text.startsWith("That's") ? ["violence"] : undefined }),
+  testSafety(),
   testSpeech()
 ))("a turn's trace", (it) => {
   it.effect("one tutor.turn span with classify, specialist, guardrail.sentence and tts children", () =>
@@ -83,7 +85,7 @@ describe("trace export", () => {
 
   const runTracedTurn = (env: Record<string, string>) =>
     Stream.runDrain(answerTurn({ sessionId: "export-1", studentText: "q", history: [] })).pipe(
-      Effect.provide(Layer.mergeAll(TracingLive, testSpecialists(), testGuardrail(), testSpeech())),
+      Effect.provide(Layer.mergeAll(TracingLive, testSpecialists(), testGuardrail(), testSafety(), testSpeech())),
       Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env)))
     )
 

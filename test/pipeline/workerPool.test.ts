@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Fiber, Layer, Stream } from "effect"
+import { testSafety } from "../../src/layers/test/safety.ts"
 import { TurnPipelineFromConfig, turnPipelineWorkers } from "../../src/layers/pipeline/workerPool.ts"
 import { testGuardrail } from "../../src/layers/test/guardrail.ts"
 import { testSpecialists } from "../../src/layers/test/specialists.ts"
@@ -86,7 +87,7 @@ describe("turn worker pool (child processes over Effect RPC)", () => {
 describe("TUTOR_TURN_WORKERS", () => {
   const fromEnv = (env: Record<string, string>) =>
     TurnPipelineFromConfig.pipe(
-      Layer.provide(Layer.mergeAll(testSpecialists(), testGuardrail(), testSpeech())),
+      Layer.provide(Layer.mergeAll(testSpecialists(), testGuardrail(), testSafety(), testSpeech())),
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env)))
     )
 

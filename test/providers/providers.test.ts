@@ -2,6 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { testGuardrail } from "../../src/layers/test/guardrail.ts"
 import { GuardrailLocal } from "../../src/layers/local/GuardrailLocal.ts"
+import { SafetyModelLive } from "../../src/layers/local/safety/SafetyLocal.ts"
 import {
   CAPABILITIES,
   formatPlan,
@@ -59,7 +60,9 @@ describe("provider selection", () => {
     Effect.gen(function*() {
       const plan = yield* planProviders("auto", { OPENAI_API_KEY: false, ANTHROPIC_API_KEY: true }, models)
       const lines = formatPlan(plan).split("\n")
-      expect(lines).toHaveLength(CAPABILITIES.length)
+      expect(lines).toHaveLength(CAPABILITIES.length + 1)
+      // the safety check is local whatever the keys
+      expect(lines.at(-1)).toMatch(/^\s*safety\s+→ local \(.+\), always, before any provider$/)
       expect(lines[1]).toMatch(/^\s*classifier\s+→ live \(classifier-model\)$/)
       expect(lines[0]).toMatch(/^\s*moderation\s+→ local \(lexicon\)$/)
     }))
@@ -70,12 +73,15 @@ const guardrailService = Effect.gen(function*() {
 })
 
 describe("live moderation falls back to the local lexicon", () => {
-  const withFallback = (live: Layer.Layer<Guardrail>) =>
+  const withFallback = (
+    live: Layer.Layer<Guardrail>,
+    fallback: Layer.Layer<Guardrail> = GuardrailLocal.pipe(Layer.provide(SafetyModelLive))
+  ) =>
     Layer.effect(
       Guardrail,
       Effect.gen(function*() {
         const primary = yield* Effect.provide(guardrailService, live)
-        const local = yield* Effect.provide(guardrailService, GuardrailLocal)
+        const local = yield* Effect.provide(guardrailService, fallback)
         return withLocalModerationFallback(primary, local)
       })
     )
@@ -91,12 +97,15 @@ describe("live moderation falls back to the local lexicon", () => {
       assert.isFalse(safe.flagged)
     }).pipe(Effect.provide(liveDown)))
 
-  it.effect("when the lexicon cannot decide either, moderation fails (the tutor withholds the sentence)", () =>
+  it.effect("when the local check cannot decide either, moderation fails (the tutor withholds the sentence)", () =>
     Effect.gen(function*() {
       const guardrail = yield* Guardrail
       const error = yield* guardrail.moderate("They were shot.").pipe(Effect.flip)
       expect(error.reason).toBe("inconclusive")
-    }).pipe(Effect.provide(liveDown)))
+    }).pipe(Effect.provide(withFallback(
+      testGuardrail({ failModeration: () => true }),
+      testGuardrail({ inconclusive: () => true })
+    ))))
 
   it.effect("while live moderation works, it decides", () =>
     Effect.gen(function*() {

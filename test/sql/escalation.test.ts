@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, Redacted, Stream } from "effect"
+import { findingOf, requestedFinding } from "../../src/domain/safety.ts"
 import { escalationMemory } from "../../src/layers/memory/escalation.ts"
 import { postgresDatabase } from "../../src/layers/sql/database.ts"
 import { auditLog } from "../../src/layers/sql/auditLog.ts"
@@ -34,7 +35,8 @@ describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTI
         sessionId,
         reason: "The student asked for a teacher",
         trigger: "api",
-        teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t"
+        teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t",
+        finding: requestedFinding("api")
       })
       yield* first.toStudent(sessionId, { type: "inject", text: "Try drawing it.", from: "teacher" })
       const hint = { type: "teacher_hint", session_id: sessionId, text: "Ask about fractions", from: "teacher" } as const
@@ -80,13 +82,15 @@ describe.each(implementations)("Escalation links on $name", ({ layer }) => {
         reason: "escalate_to_teacher",
         trigger: "classifier",
         teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=grant`,
-        liveKitUrl: "wss://livekit.example.test/?room=tutor-x&token=jwt"
+        liveKitUrl: "wss://livekit.example.test/?room=tutor-x&token=jwt",
+        finding: findingOf("distress", [{ check: "classifier", label: "escalate_to_teacher", score: 1 }])
       })
       const fromApi = yield* escalation.raise({
         sessionId,
         reason: "Needs a human",
         trigger: "api",
-        teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=other`
+        teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=other`,
+        finding: requestedFinding("api")
       })
       expect(fromAgent.liveKitUrl).toBe("wss://livekit.example.test/?room=tutor-x&token=jwt")
       expect(fromApi).not.toHaveProperty("liveKitUrl")

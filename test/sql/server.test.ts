@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Option, Queue, Redacted, Schema, Scope, Stream } from "effect"
+import { requestedFinding } from "../../src/domain/safety.ts"
 import { HttpClient } from "effect/http"
 import { postgresDatabase } from "../../src/layers/sql/database.ts"
 import { sqlPersistence, sqlRecords } from "../../src/layers/sql/index.ts"
@@ -156,7 +157,8 @@ describe("Version B server on PostgreSQL", () => {
         sessionId,
         reason: "Asked for a teacher",
         trigger: "student_request",
-        teacherUrl: "wss://livekit.example.test/?room=tutor-s-from-a"
+        teacherUrl: "wss://livekit.example.test/?room=tutor-s-from-a",
+        finding: requestedFinding("student_request")
       })
       expect(yield* Queue.take(teacher.inbox).pipe(Effect.timeout("1 second"))).toMatchObject({
         type: "escalation",

@@ -1,5 +1,6 @@
 import { NodeServices } from "@effect/platform-node"
 import { PgMigrator } from "@effect/sql-pg"
+import { findingOf, requestedFinding } from "../../src/domain/safety.ts"
 import { assert, describe, expect, layer } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Option, Stream } from "effect"
 import { SqlClient } from "effect/sql"
@@ -31,6 +32,8 @@ const usageOf = (call: TokenUsage) => summarizeUsage([call], DEFAULT_PRICES)
 
 const uniqueSession = (label: string) => `${label}-${crypto.randomUUID()}`
 
+const SELF_HARM = findingOf("self_harm", [{ check: "local_model", label: "self_harm", score: 0.97, turns: 1 }])
+
 describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
   layer(suite(target), { excludeTestServices: true, timeout: "60 seconds" })((it) => {
     it.effect("migrations are recorded once and every step can run again", () =>
@@ -40,7 +43,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const ranAgain = yield* PgMigrator.run({ loader: migrations }).pipe(Effect.provide(NodeServices.layer))
         expect(ranAgain).toEqual([])
         const recorded = yield* sql<{ readonly name: string }>`SELECT name FROM effect_sql_migrations ORDER BY migration_id`
-        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions", "turn_usage"])
+        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions", "turn_usage", "safety_findings"])
         // and each step is idempotent SQL in its own right
         for (const step of Object.values(migrationSteps)) yield* step
       }))
@@ -218,9 +221,10 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           reason: "Student asked for a teacher",
           teacherToken: null,
           teacherWsUrl: "ws://localhost:8001/ws/teacher/x?token=t",
+          finding: SELF_HARM,
           at: now
         })
-        expect(raised).toMatchObject({ sessionId, trigger: "student_request", acknowledgedAt: null, at: now })
+        expect(raised).toMatchObject({ sessionId, trigger: "student_request", acknowledgedAt: null, at: now, finding: SELF_HARM })
         expect((yield* store.pendingEscalations(sessionId, now - 1000)).map((e) => e.id)).toEqual([raised.id])
         expect(yield* store.pendingEscalations(sessionId, now + 1)).toEqual([])
         const acknowledged = yield* store.acknowledgeEscalation(raised.id, now + 10)
@@ -230,7 +234,15 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         expect(Option.map(again, (e) => e.acknowledgedAt)).toEqual(Option.some(now + 10))
         expect(yield* store.acknowledgeEscalation("not-a-uuid", now)).toEqual(Option.none())
         expect(yield* store.pendingEscalations(sessionId, 0)).toEqual([])
-        expect((yield* store.closeSession({ sessionId, version: "b", at: now })).escalated).toBe(true)
+        const report = yield* store.closeSession({ sessionId, version: "b", at: now })
+        expect(report.escalated).toBe(true)
+        expect(report.escalations).toEqual([{
+          reason: "Student asked for a teacher",
+          trigger: "student_request",
+          category: "self_harm",
+          severity: "urgent",
+          evidence: SELF_HARM.evidence
+        }])
       }))
 
     it.effect("escalations queued during an outage land once, with the raiser's id, and take a queued acknowledgement", () =>
@@ -247,6 +259,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           reason: "Off-topic and upset",
           teacherToken: "wss://livekit.example.test/?room=r",
           teacherWsUrl: null,
+          finding: requestedFinding("api"),
           at: now
         } as const
         // written twice (a retry after a write that did land): still one escalation
@@ -272,8 +285,11 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           sessionId,
           reason: "Student asked for a teacher",
           trigger: "student_request",
-          teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t"
+          teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t",
+          finding: SELF_HARM
         })
+        // teachers learn why, and how urgent, with the evidence
+        expect(escalationNotice(record)).toMatchObject({ category: "self_harm", severity: "urgent", evidence: SELF_HARM.evidence })
         expect(yield* Fiber.join(teacherSaw).pipe(Effect.timeout("1 second"))).toEqual([escalationNotice(record)])
         expect(yield* Fiber.join(studentSaw).pipe(Effect.timeout("1 second"))).toEqual([studentNotice(record)])
         // a teacher connecting later, to an instance started since, finds it in the table

@@ -2,15 +2,17 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { testGuardrail, type GuardrailScript } from "../../src/layers/test/guardrail.ts"
+import { testSafety } from "../../src/layers/test/safety.ts"
 import { type ScriptedDelta, scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
 import { knownPcm, type SpeechScript, testSpeech } from "../../src/layers/test/speech.ts"
 import { REWRITE_FAILED_SENTENCE, WITHHELD_SENTENCE } from "../../src/services/Guardrail.ts"
 import type { Classification, ConversationTurn } from "../../src/services/Specialists.ts"
 import { answerTurn, CLARIFY_SENTENCE, ESCALATION_SENTENCE, type TurnOptions } from "../../src/tutor/answerTurn.ts"
 import type { TurnEvent } from "../../src/tutor/events.ts"
+import { SAFETY_REPLY } from "../../src/tutor/safety.ts"
 
 const layers = (specialists: SpecialistsScript = {}, guardrail: GuardrailScript = {}, speech: SpeechScript = {}) =>
-  Layer.mergeAll(testSpecialists(specialists), testGuardrail(guardrail), testSpeech(speech))
+  Layer.mergeAll(testSpecialists(specialists), testGuardrail(guardrail), testSpeech(speech), testSafety())
 
 const run = (question: string, options: TurnOptions = {}, history: ReadonlyArray<ConversationTurn> = []) =>
   Stream.runCollect(answerTurn({ sessionId: "s-1", studentText: question, history }, options))
@@ -172,7 +174,10 @@ describe("answerTurn", () => {
       const escalation = ofType(events, "escalation")[0]
       assert.deepInclude(escalation, { trigger: "flagged_input" })
       expect(escalation?.reason).toContain("violence")
-      expect(sentences(events)).toEqual([ESCALATION_SENTENCE])
+      // moderation's "violence" is the taxonomy's weapons_violence: its calm refusal, then the teacher
+      expect(escalation?.finding).toMatchObject({ category: "weapons_violence", severity: "urgent" })
+      expect(escalation?.finding.evidence).toContainEqual({ check: "moderation", label: "violence", score: 0.9 })
+      expect(sentences(events)).toEqual([SAFETY_REPLY.weapons_violence, ESCALATION_SENTENCE])
       // decided when moderation answered (80 ms), without waiting for the classifier (150 ms)
       expect(ofType(events, "classified")[0]?.latencyMs).toBe(80)
     }))
@@ -290,20 +295,20 @@ describe("answerTurn, speculative routing", () => {
 
   it.effect("an escalation, an unsure classifier or a flagged message discard the guess before a word of it is used", () =>
     Effect.gen(function*() {
-      const cases: ReadonlyArray<{ classify: () => Classification; guardrail: GuardrailScript; said: string }> = [
-        { classify: routedTo("escalate"), guardrail: {}, said: ESCALATION_SENTENCE },
-        { classify: routedTo("math", 0.3), guardrail: {}, said: CLARIFY_SENTENCE },
+      const cases: ReadonlyArray<{ classify: () => Classification; guardrail: GuardrailScript; said: ReadonlyArray<string> }> = [
+        { classify: routedTo("escalate"), guardrail: {}, said: [ESCALATION_SENTENCE] },
+        { classify: routedTo("math", 0.3), guardrail: {}, said: [CLARIFY_SENTENCE] },
         {
           classify: routedTo("math"),
           guardrail: { flag: (text: string) => text.includes("hurt") ? ["violence"] : undefined, moderationDelay: "80 millis" },
-          said: ESCALATION_SENTENCE
+          said: [SAFETY_REPLY.weapons_violence, ESCALATION_SENTENCE]
         }
       ]
       for (const { classify, guardrail, said } of cases) {
         const calls: Array<string> = []
         const events = (yield* timed("I want to hurt someone with math").pipe(Effect.provide(guessingMath(classify, calls, guardrail))))
           .map(({ event }) => event)
-        expect(sentences(events)).toEqual([said])
+        expect(sentences(events)).toEqual(said)
         expect(calls).toContain("answer:ended-early")
         expect(calls).not.toContain("answer:completed")
       }

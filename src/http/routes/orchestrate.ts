@@ -30,7 +30,8 @@ export const toJobStatus = (job: Job) => ({
   tts_ready: job.ttsReady,
   error_message: job.errorMessage,
   latency: job.latency,
-  usage: job.usage
+  usage: job.usage,
+  finding: job.finding
 })
 
 /**

@@ -2,6 +2,7 @@ import { Effect, Option, Schema, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { Socket } from "effect/socket"
+import { requestedFinding } from "../../domain/safety.ts"
 import { Escalation, type EscalationNotice, escalationNotice, TeacherAccess } from "../../services/Escalation.ts"
 import { Sessions } from "../../services/Sessions.ts"
 import { verifyTeacherGrant } from "../../services/signing.ts"
@@ -22,8 +23,9 @@ export const TeacherRoutes = HttpApiBuilder.group(TutorApi, "teacher", Effect.fn
       yield* limits.consume("escalate")
       const sessionId = payload.session_id
       const teacherUrl = yield* access.grant(sessionId, { baseUrl: payload.ws_base_url ?? undefined })
-      yield* escalation.raise({ sessionId, reason: payload.reason, trigger: "api", teacherUrl })
-      yield* sessions.record(sessionId, { _tag: "Escalated", reason: payload.reason })
+      const finding = requestedFinding("api")
+      yield* escalation.raise({ sessionId, reason: payload.reason, trigger: "api", teacherUrl, finding })
+      yield* sessions.record(sessionId, { _tag: "Escalated", reason: payload.reason, trigger: "api", finding })
       return { teacher_ws_url: teacherUrl, session_id: sessionId }
     })
   })

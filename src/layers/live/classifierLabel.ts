@@ -1,9 +1,18 @@
 import { Option } from "effect"
+import { SAFETY_CATEGORIES, type SafetyCategory } from "../../domain/safety.ts"
 import type { Subject } from "../../services/Specialists.ts"
 
 export interface SubjectLabel {
   readonly subject: Subject
   readonly confidence: number
+  /** the safety category named with `escalate` */
+  readonly category?: SafetyCategory
+}
+
+/** `self_harm`, `self-harm` or `self harm` all name the category. */
+const categoryIn = (text: string): SafetyCategory | undefined => {
+  const flat = text.replace(/[\s-]+/g, "_")
+  return SAFETY_CATEGORIES.find((category) => new RegExp(`(?<![a-z])${category}(?![a-z])`).test(flat))
 }
 
 /** The answer was the label alone (punctuation and markdown aside). */
@@ -54,6 +63,10 @@ export const parseSubjectLabel = (raw: string): Option.Option<SubjectLabel> => {
   if (subjects.length > 1) {
     return Option.some({ subject, confidence: Math.min(stated ?? AMBIGUOUS_CONFIDENCE, AMBIGUOUS_CONFIDENCE) })
   }
-  const plain = words.length === 1 ? EXACT_LABEL_CONFIDENCE : LABEL_IN_WORDS_CONFIDENCE
-  return Option.some({ subject, confidence: stated ?? plain })
+  const category = subject === "escalate" ? categoryIn(text) : undefined
+  // "escalate self_harm" is still the label alone: the category is part of the asked-for answer
+  const plain = words.length - (category === undefined ? 0 : category.split("_").length) === 1
+    ? EXACT_LABEL_CONFIDENCE
+    : LABEL_IN_WORDS_CONFIDENCE
+  return Option.some({ subject, confidence: stated ?? plain, ...(category === undefined ? {} : { category }) })
 }

@@ -5,14 +5,16 @@ import { LiveConfig } from "./config.ts"
 import { RealtimeClientSecret } from "./wire.ts"
 
 /**
- * The Realtime voice never answers: every question goes to our orchestrator, whose guarded answer
- * the browser plays while the Realtime voice is muted. The voice only covers the wait.
+ * The Realtime voice never answers and never speaks words of its own: every message goes to our
+ * orchestrator (safety check first), whose guarded answer the browser plays while the Realtime
+ * voice is muted. The page asks the voice for fixed filler lines only, word for word, so nothing a
+ * child hears from it went unchecked.
  */
 export const REALTIME_INSTRUCTIONS = [
-  "You are the voice of a friendly, encouraging AI tutor for school students (math, history and English).",
-  `Never answer a question yourself. Whenever the student asks something or says anything that needs an answer, call the ${DISPATCH_TOOL_NAME} tool with the student's words as student_text.`,
-  "The answer is produced and spoken by the tutoring backend. While you wait for it, say only one short, natural filler such as \"Let me think about that...\" or \"Good question, one moment.\"",
-  "Never speak the answer, never speak more than one short sentence at a time, and keep a conversational, encouraging tone."
+  "You are the voice of an AI tutor for school students (math, history and English).",
+  `Never answer or reply yourself. Whenever the student says or types anything at all, call the ${DISPATCH_TOOL_NAME} tool with the student's exact words as student_text, and say nothing.`,
+  "The answer is checked, produced and spoken by the tutoring backend.",
+  "Speak only when you are asked to say a given line, and then say exactly that line and nothing else."
 ].join("\n")
 
 export const DISPATCH_TOOL = {

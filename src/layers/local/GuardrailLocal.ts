@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import { Guardrail } from "../../services/Guardrail.ts"
 import { ProviderError } from "../../services/ProviderError.ts"
 import { moderateWithLexicon } from "./moderation/Moderation.ts"
+import { readModel, SafetyModel } from "./safety/SafetyLocal.ts"
 
 /**
  * Without a model there is no faithful rewrite of a flagged sentence, so the local rewrite says
@@ -33,8 +34,27 @@ const rewrite = Effect.fn("Guardrail.rewrite")(function*(_text: string, categori
   return safe[1]
 })
 
-/** Guardrail without keys: lexicon moderation (inconclusive fails closed) and fixed safe rewrites. */
-export const GuardrailLocal: Layer.Layer<Guardrail> = Layer.succeed(
+/**
+ * Guardrail without keys: lexicon moderation and fixed safe rewrites. A weak word the lexicon
+ * cannot judge ("kill") is judged by the sentence model: schoolwork passes, a concern is flagged
+ * with its category, and what neither can decide stays inconclusive (the tutor fails closed).
+ */
+export const GuardrailLocal: Layer.Layer<Guardrail, never, SafetyModel> = Layer.effect(
   Guardrail,
-  Guardrail.of({ moderate: moderateWithLexicon, rewrite })
+  Effect.gen(function*() {
+    const model = yield* SafetyModel
+    const moderate = (text: string) =>
+      moderateWithLexicon(text).pipe(
+        Effect.catchTag("ProviderError", (unsure) =>
+          unsure.reason !== "inconclusive"
+            ? Effect.fail(unsure)
+            : Effect.flatMap(model.read([text]), ([probabilities]) => {
+              const reading = probabilities === undefined ? undefined : readModel(probabilities)
+              if (reading?._tag === "Concern") return Effect.succeed(reading.result)
+              if (reading?._tag === "Schoolwork") return Effect.succeed(reading.result)
+              return Effect.fail(unsure)
+            }))
+      )
+    return Guardrail.of({ moderate, rewrite })
+  })
 )

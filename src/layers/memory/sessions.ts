@@ -1,6 +1,8 @@
 import { Clock, DateTime, Duration, Effect, Layer } from "effect"
 import type { ConversationTurn, Subject } from "../../services/Specialists.ts"
 import {
+  bySeverityFirst,
+  type ReportedEscalation,
   type RoutingDecision,
   type SessionEvent,
   type SessionReport,
@@ -33,7 +35,7 @@ interface SessionState {
   readonly subjects: ReadonlySet<Subject>
   readonly routing: ReadonlyArray<RoutingDecision>
   readonly guardrailFlags: number
-  readonly escalated: boolean
+  readonly escalations: ReadonlyArray<ReportedEscalation>
   readonly latencies: ReadonlyArray<StageLatency>
   /** running totals over every answered turn, unlike the bounded latency samples */
   readonly usage: SessionReport["usage"]
@@ -46,7 +48,7 @@ const emptyState = (now: number): SessionState => ({
   subjects: new Set(),
   routing: [],
   guardrailFlags: 0,
-  escalated: false,
+  escalations: [],
   latencies: [],
   usage: { input_tokens: 0, output_tokens: 0, estimated_cost_usd: 0 },
   lastActive: now
@@ -76,7 +78,16 @@ const apply = (state: SessionState, event: SessionEvent, now: number, maxEntries
     case "GuardrailFlag":
       return { ...state, guardrailFlags: state.guardrailFlags + 1 }
     case "Escalated":
-      return { ...state, escalated: true }
+      return {
+        ...state,
+        escalations: bounded(state.escalations, {
+          reason: event.reason,
+          trigger: event.trigger,
+          category: event.finding.category,
+          severity: event.finding.severity,
+          evidence: event.finding.evidence
+        }, maxEntries)
+      }
     case "Latency": {
       const { usage } = event
       const cost = state.usage.estimated_cost_usd
@@ -108,9 +119,10 @@ const summarize = (values: ReadonlyArray<number | null>) => {
 const report = (state: SessionState, closedAt: string): SessionReport => ({
   turns: state.turnCount,
   subjects: [...state.subjects],
-  escalated: state.escalated,
+  escalated: state.escalations.length > 0,
   guardrail_flags: state.guardrailFlags,
   routing_decisions: state.routing.map(({ confidence, excerpt, fallback, to }) => ({ to, confidence, fallback, excerpt })),
+  escalations: bySeverityFirst(state.escalations),
   latency_ms: {
     classify: summarize(state.latencies.map((latency) => latency.classifyMs)),
     first_token: summarize(state.latencies.map((latency) => latency.firstTokenMs)),

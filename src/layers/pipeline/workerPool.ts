@@ -4,10 +4,7 @@ import { RpcClient } from "effect/rpc"
 import { fork } from "node:child_process"
 import { setPriority } from "node:os"
 import { fileURLToPath } from "node:url"
-import type { Guardrail } from "../../services/Guardrail.ts"
-import type { Specialists } from "../../services/Specialists.ts"
-import type { Speech } from "../../services/Speech.ts"
-import { TurnPipeline } from "../../services/TurnPipeline.ts"
+import { TurnPipeline, type TurnProviders } from "../../services/TurnPipeline.ts"
 import type { TurnEvent } from "../../tutor/events.ts"
 import { turnPipelineInProcess } from "./inProcess.ts"
 import { TurnRpcs } from "./rpc.ts"
@@ -61,7 +58,7 @@ export const turnPipelineWorkers = (options: TurnWorkerOptions): Layer.Layer<Tur
 export const turnPipeline = (
   workers: number,
   env?: Readonly<Record<string, string>>
-): Layer.Layer<TurnPipeline, never, Guardrail | Specialists | Speech> =>
+): Layer.Layer<TurnPipeline, never, TurnProviders> =>
   workers === 0 ? turnPipelineInProcess : turnPipelineWorkers({ size: workers, ...(env === undefined ? {} : { env }) })
 
 const WorkerCount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -70,7 +67,7 @@ const WorkerCount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0
  * `TUTOR_TURN_WORKERS` (default 0): that many turn worker processes, or none and the turns run
  * in this process with the providers given here.
  */
-export const TurnPipelineFromConfig: Layer.Layer<TurnPipeline, Config.ConfigError, Guardrail | Specialists | Speech> =
+export const TurnPipelineFromConfig: Layer.Layer<TurnPipeline, Config.ConfigError, TurnProviders> =
   Layer.unwrap(Effect.map(
     Config.schema(WorkerCount, "TUTOR_TURN_WORKERS").pipe(Config.withDefault(0)),
     (workers) => turnPipeline(workers)

@@ -40,6 +40,7 @@ const toRecord = (row: StoredEscalation): EscalationRecord => ({
   trigger: row.trigger,
   teacherUrl: row.teacherWsUrl ?? "",
   ...(row.teacherToken === null ? {} : { liveKitUrl: row.teacherToken }),
+  ...(row.finding === null ? {} : { finding: row.finding }),
   raisedAt: row.at
 })
 
@@ -109,6 +110,7 @@ export const escalationSql = (
             teacherToken: input.liveKitUrl ?? null,
             // an agent without the signing secret has no socket link: stored as absent, not as ""
             teacherWsUrl: input.teacherUrl === "" ? null : input.teacherUrl,
+            finding: input.finding,
             at: yield* Clock.currentTimeMillis
           }
           // the teachers online hear of it either way; late ones find it once its row is written

@@ -54,7 +54,7 @@ const columns = `id::text AS "id", session_id AS "sessionId", status::text AS "s
   student_text AS "studentText", subject, confidence, raw_text AS "rawText", sentences, interventions,
   safe_text AS "safeText", tts_ready AS "ttsReady", error_message AS "errorMessage",
   dispatched_at AS "dispatchedAt", classified_at AS "classifiedAt", completed_at AS "completedAt",
-  turn_latency AS "latency", token_usage AS "usage", version`
+  turn_latency AS "latency", token_usage AS "usage", safety_finding AS "finding", version`
 
 interface LiveJob {
   readonly latest: JobRow
@@ -143,6 +143,7 @@ export const jobStoreSql = (
         completed_at: date(row.completedAt),
         turn_latency: jsonb(row.latency),
         token_usage: jsonb(row.usage),
+        safety_finding: jsonb(row.finding),
         expires_at: expiresAt(row),
         owner: instanceId,
         version: row.version
@@ -160,7 +161,7 @@ export const jobStoreSql = (
             safe_text = EXCLUDED.safe_text, tts_ready = EXCLUDED.tts_ready, error_message = EXCLUDED.error_message,
             classified_at = EXCLUDED.classified_at, completed_at = EXCLUDED.completed_at,
             turn_latency = EXCLUDED.turn_latency, token_usage = EXCLUDED.token_usage,
-            expires_at = EXCLUDED.expires_at, version = EXCLUDED.version
+            safety_finding = EXCLUDED.safety_finding, expires_at = EXCLUDED.expires_at, version = EXCLUDED.version
           WHERE orchestrator_jobs.version < EXCLUDED.version`)
       }
 
@@ -245,7 +246,7 @@ export const jobStoreSql = (
               safe_text = ${next.safeText}, tts_ready = ${next.ttsReady}, error_message = ${next.errorMessage},
               classified_at = ${date(next.classifiedAt)}, completed_at = ${date(next.completedAt)},
               turn_latency = ${jsonb(next.latency)}::jsonb, token_usage = ${jsonb(next.usage)}::jsonb,
-              expires_at = ${expiresAt(next)}, version = ${next.version}
+              safety_finding = ${jsonb(next.finding)}::jsonb, expires_at = ${expiresAt(next)}, version = ${next.version}
             WHERE id = ${id}::uuid`
           return Option.some(next)
         }).pipe(

@@ -187,6 +187,20 @@ const turnUsage = Effect.gen(function*() {
     'Written at close: {turns, subjects[], escalated, guardrail_flags, routing_decisions[{to, confidence, fallback, excerpt}], latency_ms{classify, first_token, first_sentence, total}, usage{input_tokens, output_tokens, estimated_cost_usd}, closed_at}'`
 })
 
+/**
+ * Why each escalation was raised (the safety taxonomy, src/domain/safety.ts): on the escalation
+ * and on the job that raised it. Rows from before have NULL category and severity.
+ */
+const safetyFindings = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS category TEXT`
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS severity TEXT`
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS evidence JSONB NOT NULL DEFAULT '[]'`
+  yield* sql`ALTER TABLE orchestrator_jobs ADD COLUMN IF NOT EXISTS safety_finding JSONB`
+  yield* sql`UPDATE learning_sessions SET session_report = session_report || '{"escalations": []}'::jsonb
+    WHERE session_report IS NOT NULL AND session_report -> 'escalations' IS NULL`
+})
+
 /** Migration bodies by id, exported so tests can prove each one can run twice. */
 export const migrationSteps = {
   "0001_initial_schema": initialSchema,
@@ -194,7 +208,8 @@ export const migrationSteps = {
   "0003_session_report": sessionReport,
   "0004_turn_latencies": turnLatencies,
   "0005_job_interventions": jobInterventions,
-  "0006_turn_usage": turnUsage
+  "0006_turn_usage": turnUsage,
+  "0007_safety_findings": safetyFindings
 } as const
 
 export const migrations = Migrator.fromRecord(migrationSteps)

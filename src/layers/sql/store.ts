@@ -12,7 +12,7 @@ import {
   StoredRouting,
   StoredTurn
 } from "../../services/Store.ts"
-import { SessionReport } from "../../services/Sessions.ts"
+import { bySeverityFirst, SessionReport } from "../../services/Sessions.ts"
 import { Subject } from "../../services/Specialists.ts"
 import { EpochMillisFromDate, isTransient, isUuid } from "./rows.ts"
 
@@ -41,6 +41,8 @@ const ReportUsage = SessionReport.fields.usage
 
 const escalationColumns = `id::text AS "id", session_id AS "sessionId", version::text AS "version", trigger, reason,
   teacher_token AS "teacherToken", teacher_ws_url AS "teacherWsUrl", acknowledged_at AS "acknowledgedAt",
+  CASE WHEN category IS NULL THEN NULL
+    ELSE jsonb_build_object('category', category, 'severity', severity, 'evidence', evidence) END AS "finding",
   created_at AS "at"`
 
 /**
@@ -61,6 +63,10 @@ const latencySelect = Object.entries(latencyStages)
   )
   .join(",\n")
 
+/** The score of what was flagged (the highest flagged category's), not of an unflagged category. */
+const flaggedScore = (categories: ReadonlyArray<string>, scores: Readonly<Record<string, number>>): number =>
+  Math.max(0, ...categories.map((category) => scores[category] ?? 0))
+
 const storeError = (operation: string) => (error: SqlError.SqlError | Schema.SchemaError) =>
   new StoreError({ operation, message: error.message, transient: isTransient(error) })
 
@@ -71,9 +77,12 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
     const sql = yield* SqlClient.SqlClient
 
     const insertEscalationRow = (escalation: NewEscalation) => sql`
-      INSERT INTO escalation_events (id, session_id, version, trigger, reason, teacher_token, teacher_ws_url, created_at)
+      INSERT INTO escalation_events (id, session_id, version, trigger, reason, teacher_token, teacher_ws_url,
+                                     category, severity, evidence, created_at)
       VALUES (${escalation.id}::uuid, ${escalation.sessionId}, ${escalation.version}, ${escalation.trigger},
-              ${escalation.reason}, ${escalation.teacherToken}, ${escalation.teacherWsUrl}, ${new Date(escalation.at)})`
+              ${escalation.reason}, ${escalation.teacherToken}, ${escalation.teacherWsUrl},
+              ${escalation.finding?.category ?? null}, ${escalation.finding?.severity ?? null},
+              ${JSON.stringify(escalation.finding?.evidence ?? [])}::jsonb, ${new Date(escalation.at)})`
     const acknowledgeRow = (id: string, at: number) => sql`
       UPDATE escalation_events SET acknowledged_at = COALESCE(acknowledged_at, ${new Date(at)}) WHERE id = ${id}::uuid`
 
@@ -107,7 +116,7 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
               categories_flagged, category_scores, flagged, confidence, created_at)
             VALUES (${entry.sessionId}, ${entry.sentenceIndex}, ${entry.action}, ${entry.original}, ${entry.replacement},
                     ${entry.categories}, ${JSON.stringify(entry.scores)}::jsonb, ${entry.action !== "passed"},
-                    ${Math.max(0, ...Object.values(entry.scores))}, ${new Date(entry.at)})`
+                    ${flaggedScore(entry.categories, entry.scores)}, ${new Date(entry.at)})`
         case "LatencyMeasured":
           return sql`
             INSERT INTO turn_latencies
@@ -199,6 +208,12 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       Result: EscalationRow,
       execute: ({ at, id }) => sql`${acknowledgeRow(id, at)} RETURNING ${sql.unsafe(escalationColumns)}`
     })
+    const escalationsOf = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: EscalationRow,
+      execute: (sessionId) => sql`
+        SELECT ${sql.unsafe(escalationColumns)} FROM escalation_events WHERE session_id = ${sessionId} ORDER BY created_at, seq`
+    })
     const pending = SqlSchema.findAll({
       Request: Schema.Struct({ sessionId: Schema.String, since: Schema.Number }),
       Result: EscalationRow,
@@ -234,6 +249,13 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
             fallback: decision.fallback,
             excerpt: decision.excerpt
           })),
+          escalations: bySeverityFirst((yield* escalationsOf(sessionId)).map((escalation) => ({
+            reason: escalation.reason,
+            trigger: escalation.trigger,
+            category: escalation.finding?.category ?? null,
+            severity: escalation.finding?.severity ?? null,
+            evidence: escalation.finding?.evidence ?? []
+          }))),
           latency_ms: yield* reportLatency(sessionId),
           usage: yield* reportUsage(sessionId),
           closed_at: DateTime.formatIso(DateTime.makeUnsafe(at))

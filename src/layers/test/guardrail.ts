@@ -7,6 +7,8 @@ export interface GuardrailScript {
   readonly flag?: (text: string) => ReadonlyArray<string> | undefined
   /** moderation of this text fails (provider down) */
   readonly failModeration?: (text: string) => boolean
+  /** moderation of this text cannot decide (the local lexicon's weak, context-dependent hit) */
+  readonly inconclusive?: (text: string) => boolean
   readonly moderationDelay?: Duration.Input
   /** the rewrite of a flagged text; a `ProviderError` makes the rewrite fail */
   readonly rewrite?: (text: string, categories: ReadonlyArray<string>) => string | ProviderError
@@ -33,6 +35,14 @@ export const testGuardrail = (script: GuardrailScript = {}): Layer.Layer<Guardra
             operation: "Guardrail.moderate",
             reason: "unavailable",
             detail: "scripted moderation outage"
+          })
+        }
+        if (script.inconclusive?.(text) === true) {
+          return yield* new ProviderError({
+            provider: "test",
+            operation: "Guardrail.moderate",
+            reason: "inconclusive",
+            detail: "scripted inconclusive verdict"
           })
         }
         const categories = script.flag?.(text) ?? []

@@ -34,9 +34,6 @@ const TYPED_AHEAD =
 const STUDENT_ASKED = "The student asked for a teacher"
 
 /** After the backend has spoken, the voice may check in, never repeat the answer. */
-const FOLLOW_UP =
-  "The tutoring backend has just spoken the answer in the tool output to the student. Do not repeat or extend it. Ask at most one very short friendly check-in question, such as \"Does that make sense?\""
-
 /**
  * A teacher's message is spoken as well as shown (SPEC §4): by the Realtime voice when there is one,
  * else by the browser's own speech synthesis, since the backend only speaks its jobs' answers.
@@ -127,7 +124,6 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
           if (voice && call) voice.answerToolCall(call.callId, JSON.stringify({ subject: status.subject, answer: text, status: status.status }))
         }
       }, abort.signal)
-      if (voice && !abort.signal.aborted) voice.respond(FOLLOW_UP)
     } catch (failure) {
       if (!abort.signal.aborted) setError(`The tutor could not answer: ${errorMessage(failure)}`)
     } finally {

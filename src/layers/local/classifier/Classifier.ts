@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { type Classification, type ConversationTurn, Subject } from "../../../services/Specialists.ts"
+import { type AnswerSubject, type Classification, type ConversationTurn, Subject } from "../../../services/Specialists.ts"
 import { checkGrammar } from "../english/grammar.ts"
 import { numberWordsToDigits } from "../math/numberWords.ts"
 import { assessWithLexicon } from "../moderation/Moderation.ts"
@@ -107,8 +107,27 @@ const priorScores = (text: string, recentTurns: ReadonlyArray<ConversationTurn>)
 
 const round = (x: number): number => Math.round(x * 100) / 100
 
-export const classifyLocally = (text: string, recentTurns: ReadonlyArray<ConversationTurn>): Classification => {
-  const evidence = scoreText(text)
+/**
+ * The sentence model's probability of each subject (src/layers/local/safety): evidence that reads
+ * meaning, not words, so "why was the steam engine important" is history without a history cue.
+ */
+export type ModelSubjects = Readonly<Record<AnswerSubject, number>>
+
+/** a subject the model is sure of weighs like one strong cue */
+const MODEL_WEIGHT = 4
+
+export const classifyLocally = (
+  text: string,
+  recentTurns: ReadonlyArray<ConversationTurn>,
+  model?: ModelSubjects
+): Classification => {
+  const lexical = scoreText(text)
+  const evidence: Scores = model === undefined ? lexical : {
+    math: lexical.math + MODEL_WEIGHT * model.math,
+    history: lexical.history + MODEL_WEIGHT * model.history,
+    english: lexical.english + MODEL_WEIGHT * model.english,
+    escalate: lexical.escalate
+  }
   const prior = priorScores(text, recentTurns)
   const scores: Scores = {
     math: evidence.math + prior.math,
@@ -124,6 +143,6 @@ export const classifyLocally = (text: string, recentTurns: ReadonlyArray<Convers
   return {
     subject: best,
     confidence: round(confidenceOf(scores, best)),
-    raw: `local:lexicon ${describe(evidence)} prior(${describe(prior)})`
+    raw: `local:${model === undefined ? "lexicon" : "lexicon+model"} ${describe(evidence)} prior(${describe(prior)})`
   }
 }

@@ -13,6 +13,7 @@ import lexiconJson from "./lexicon.json" with { type: "json" }
 export const MODERATION_CATEGORIES = ["harassment", "hate", "self_harm", "sexual", "violence", "illicit"] as const
 const Category = Schema.Literals(MODERATION_CATEGORIES)
 type Category = typeof Category.Type
+export type ModerationCategory = Category
 
 const Score = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 
