@@ -29,21 +29,13 @@ export const testGuardrail = (script: GuardrailScript = {}): Layer.Layer<Guardra
           )
         }
         script.onEvent?.(`moderate:end:${text}`)
-        if (script.failModeration?.(text) === true) {
-          return yield* new ProviderError({
-            provider: "test",
-            operation: "Guardrail.moderate",
-            reason: "unavailable",
-            detail: "scripted moderation outage"
-          })
-        }
-        if (script.inconclusive?.(text) === true) {
-          return yield* new ProviderError({
-            provider: "test",
-            operation: "Guardrail.moderate",
-            reason: "inconclusive",
-            detail: "scripted inconclusive verdict"
-          })
+        const failure = script.failModeration?.(text) === true
+          ? { reason: "unavailable" as const, detail: "scripted moderation outage" }
+          : script.inconclusive?.(text) === true
+          ? { reason: "inconclusive" as const, detail: "scripted inconclusive verdict" }
+          : undefined
+        if (failure !== undefined) {
+          return yield* new ProviderError({ provider: "test", operation: "Guardrail.moderate", ...failure })
         }
         const categories = script.flag?.(text) ?? []
         return {

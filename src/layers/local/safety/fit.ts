@@ -27,14 +27,14 @@ export interface FitOptions {
   readonly labelWeights?: ReadonlyArray<number>
 }
 
-export interface Layer {
+export interface Weights {
   readonly weights: Array<Float64Array>
   readonly bias: Float64Array
 }
 
 export interface Network {
-  readonly hidden: Layer | null
-  readonly output: Layer
+  readonly hidden: Weights | null
+  readonly output: Weights
 }
 
 /** mulberry32: a tiny seeded generator, enough for weight initialisation */
@@ -49,7 +49,7 @@ const seeded = (seed: number) => {
   }
 }
 
-const layer = (outputs: number, inputs: number, scale: number, random: () => number): Layer => ({
+const weights = (outputs: number, inputs: number, scale: number, random: () => number): Weights => ({
   weights: Array.from({ length: outputs }, () => Float64Array.from({ length: inputs }, () => (random() * 2 - 1) * scale)),
   bias: new Float64Array(outputs)
 })
@@ -60,7 +60,7 @@ interface Moments {
   readonly b: { m: Float64Array; v: Float64Array }
 }
 
-const momentsOf = (target: Layer): Moments => ({
+const momentsOf = (target: Weights): Moments => ({
   w: target.weights.map((row) => ({ m: new Float64Array(row.length), v: new Float64Array(row.length) })),
   b: { m: new Float64Array(target.bias.length), v: new Float64Array(target.bias.length) }
 })
@@ -88,12 +88,12 @@ const adamStep = (
   }
 }
 
-const gradientsOf = (target: Layer): Layer => ({
+const gradientsOf = (target: Weights): Weights => ({
   weights: target.weights.map((row) => new Float64Array(row.length)),
   bias: new Float64Array(target.bias.length)
 })
 
-const clear = (gradients: Layer) => {
+const clear = (gradients: Weights) => {
   gradients.weights.forEach((row) => row.fill(0))
   gradients.bias.fill(0)
 }
@@ -102,8 +102,8 @@ const clear = (gradients: Layer) => {
 export const fitNetwork = (examples: ReadonlyArray<Example>, options: FitOptions): Network => {
   const inputs = examples[0]?.vector.length ?? 0
   const random = seeded(options.seed)
-  const hidden = options.hidden > 0 ? layer(options.hidden, inputs, Math.sqrt(6 / (inputs + options.hidden)), random) : null
-  const output = layer(options.labels, hidden === null ? inputs : options.hidden, hidden === null ? 0 : Math.sqrt(6 / (options.hidden + options.labels)), random)
+  const hidden = options.hidden > 0 ? weights(options.hidden, inputs, Math.sqrt(6 / (inputs + options.hidden)), random) : null
+  const output = weights(options.labels, hidden === null ? inputs : options.hidden, hidden === null ? 0 : Math.sqrt(6 / (options.hidden + options.labels)), random)
   const counts = new Float64Array(options.labels)
   for (const example of examples) counts[example.label] = (counts[example.label] ?? 0) + 1
   const share = Float64Array.from(counts, (_, label) => counts[label] === 0 ? 0 : options.labelWeights?.[label] ?? 1)
@@ -149,7 +149,7 @@ export const fitNetwork = (examples: ReadonlyArray<Example>, options: FitOptions
         }
       }
     }
-    const update = (target: Layer, gradients: Layer, moments: Moments) => {
+    const update = (target: Weights, gradients: Weights, moments: Moments) => {
       target.weights.forEach((row, unit) => {
         const gradientRow = gradients.weights[unit]
         const moment = moments.w[unit]
