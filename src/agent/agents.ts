@@ -16,6 +16,7 @@ import {
   type ReplyPart,
   RETURNING_RESULT,
   routeToSpecialist,
+  safetyFirst,
   specialistReply
 } from "./turns.ts"
 
@@ -34,7 +35,7 @@ type NodeChunk = llm.ChatChunk | string
 /** What an agent answers with; the base class decides how it reaches LiveKit. */
 type Reply =
   /** raw model output: its text is guarded here, its tool calls pass through */
-  | { readonly _tag: "Model"; readonly step: PipelineStep; readonly output: Stream.Stream<NodeChunk, unknown> }
+  | { readonly _tag: "Model"; readonly step: PipelineStep; readonly output: Stream.Stream<NodeChunk, unknown, AgentServices> }
   /** the shared turn program's output, guarded there */
   | { readonly _tag: "Turn"; readonly parts: Stream.Stream<ReplyPart, never, AgentServices> }
 
@@ -76,7 +77,7 @@ const toolCallChunk = (name: string): llm.ChatChunk => ({
 })
 
 /** Model text goes through the guardrail; tool calls are held back and follow the safe text. */
-const guardModelOutput = (state: SessionState, step: PipelineStep, output: Stream.Stream<NodeChunk, unknown>) =>
+const guardModelOutput = (state: SessionState, step: PipelineStep, output: Stream.Stream<NodeChunk, unknown, AgentServices>) =>
   Stream.unwrap(Effect.gen(function*() {
     yield* publishStep(step)
     const toolCalls: Array<llm.ChatChunk> = []
@@ -174,13 +175,22 @@ export class OrchestratorAgent extends GuardedAgent {
   }
 
   protected reply(chatCtx: llm.ChatContext, toolCtx: llm.ToolContext, modelSettings: voice.ModelSettings): Reply {
+    const pending = pendingQuestion(chatCtx.items)
+    const { state } = this.session.userData
     // answering the student (not a tool's output) settles an utterance handed back to us
-    if (pendingQuestion(chatCtx.items) !== undefined) this.session.userData.state.consumeSkip()
-    const output = Stream.unwrap(
+    if (pending !== undefined) state.consumeSkip()
+    const model = Stream.unwrap(
       Effect.promise(() => voice.Agent.default.llmNode(this, chatCtx, toolCtx, modelSettings)).pipe(
         Effect.map((upstream) =>
           upstream === null ? Stream.empty : Stream.fromReadableStream({ evaluate: () => upstream, onError: (error) => error })
         )
+      )
+    )
+    // a new utterance passes the safety check before the LLM (a provider) reads it
+    const output = pending === undefined ? model : Stream.unwrap(
+      Effect.map(
+        safetyFirst(state, pending.question, pending.history),
+        (said): Stream.Stream<NodeChunk, unknown, AgentServices> => said === undefined ? model : spaced(Stream.fromIterable(said))
       )
     )
     return { _tag: "Model", step: "orchestrator", output }

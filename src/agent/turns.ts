@@ -6,10 +6,10 @@ import type { Safety } from "../services/Safety.ts"
 import { type GuardrailFlag, Sessions } from "../services/Sessions.ts"
 import { type AnswerSubject, type ConversationTurn, Specialists, type Subject } from "../services/Specialists.ts"
 import type { Speech } from "../services/Speech.ts"
-import { answerTurn, DEFAULT_CONFIDENCE_THRESHOLD } from "../tutor/answerTurn.ts"
+import { answerTurn, DEFAULT_CONFIDENCE_THRESHOLD, ESCALATION_SENTENCE } from "../tutor/answerTurn.ts"
 import type { TurnEvent } from "../tutor/events.ts"
 import { guardSentences } from "../tutor/guardrail.ts"
-import { assessLocally, concernOf } from "../tutor/safety.ts"
+import { assessLocally, concernOf, localEscalation } from "../tutor/safety.ts"
 import { toSentences } from "../tutor/segmenter.ts"
 import { type PipelineStep, pipelineStepData, type Speaker, transcriptData } from "./messages.ts"
 import { EnglishDispatch, RoomChannel } from "./room.ts"
@@ -138,6 +138,26 @@ export const escalateToTeacher = Effect.fn("Agent.escalateToTeacher")(function*(
   yield* raiseEscalation(state, reason, "classifier", finding)
   yield* publishStep(null)
   return escalationResult(reason)
+})
+
+/**
+ * Version A's orchestrator runs the local safety check on each new utterance before its LLM
+ * reads it: a concern (or an unsure personal message) is escalated here and answered with the
+ * category's reply, and the LLM never sees it. Returns the sentences to say, or none to go on.
+ */
+export const safetyFirst = Effect.fn("Agent.safetyFirst")(function*(
+  state: SessionState,
+  question: string,
+  history: ReadonlyArray<ConversationTurn>
+) {
+  const local = yield* assessLocally(question, history)
+  const decided = localEscalation(local)
+  if (decided === undefined) return undefined
+  yield* publishStep("orchestrator")
+  yield* recordRouting(state, { to: "escalate", confidence: local.score, fallback: false, latencyMs: 0 }, question)
+  yield* raiseEscalation(state, decided.reason, "flagged_input", decided.finding)
+  yield* publishStep(null)
+  return [...decided.reply, ESCALATION_SENTENCE]
 })
 
 /** A specialist gives the utterance back to the orchestrator, which then owes it an answer. */

@@ -18,6 +18,7 @@ import {
   checkInOf,
   classifierEscalationOf,
   concernOf,
+  localEscalation,
   moderateInput,
   moderationEvidence,
   type SafetyEscalation,
@@ -373,11 +374,11 @@ export const answerTurn = (
       Effect.map(classifiedAs("escalate", confidence, raw), (classified) =>
         Stream.concat(classified, escalated(tally, trigger, safety, voice)))
 
-    // no provider reads the message before the local check has passed it
+    // no provider reads the message before the local check has passed it; a personal message it
+    // is unsure of is never answered as schoolwork (nor read by a provider): the tutor checks in
     const local = yield* assessLocally(request.studentText, request.history)
-    if (local.verdict === "concern") {
-      return yield* escalate("flagged_input", concernOf(local.category, local.evidence), local.score, "safety check")
-    }
+    const decided = localEscalation(local)
+    if (decided !== undefined) return yield* escalate("flagged_input", decided, local.score, `safety check: ${local.verdict}`)
 
     // the guessed specialist starts first, as it is the longest wait; its deltas wait in a queue
     // until the classifier agrees
@@ -422,11 +423,6 @@ export const answerTurn = (
       yield* discard
       const evidence = withEvidence(local, [{ check: "classifier", label: routed.category ?? "escalate", score: routed.confidence }])
       return yield* escalate("classifier", classifierEscalationOf(local, routed.category, evidence), routed.confidence, routed.raw)
-    }
-    // a personal message the model is unsure about is never answered as schoolwork
-    if (local.verdict === "unsure" && !local.schoolwork) {
-      yield* discard
-      return yield* escalate("flagged_input", checkInOf(local.category, local.evidence), local.score, "safety check: unsure")
     }
     const classified = Stream.succeed<TurnEvent>({
       type: "classified",

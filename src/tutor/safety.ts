@@ -96,6 +96,17 @@ export const classifierEscalationOf = (
     ? concernOf(categoryFor(local, category === undefined ? [] : [category]), evidence)
     : escalation({ category: local.category, severity: "standard", evidence }, [], "The classifier sent the question to a teacher")
 
+/**
+ * What the local check alone decides: a concern escalates with its category's reply; a personal
+ * message it is unsure of gets the check-in. Anything else goes on to the providers.
+ */
+export const localEscalation = (local: SafetyAssessment): SafetyEscalation | undefined =>
+  local.verdict === "concern"
+    ? concernOf(local.category, local.evidence)
+    : local.verdict === "unsure" && !local.schoolwork
+    ? checkInOf(local.category, local.evidence)
+    : undefined
+
 /** When the local model itself cannot run, every message is "unsure": a teacher is told. */
 const UNAVAILABLE: SafetyAssessment = {
   verdict: "unsure",

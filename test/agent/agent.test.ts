@@ -35,6 +35,9 @@ import { ServerConfig, ServerConfigFromEnv } from "../../src/http/config.ts"
 import { Escalation } from "../../src/services/Escalation.ts"
 import { Sessions } from "../../src/services/Sessions.ts"
 import { verifyTeacherGrant } from "../../src/services/signing.ts"
+import { testSafety } from "../../src/layers/test/safety.ts"
+import { ESCALATION_SENTENCE } from "../../src/tutor/answerTurn.ts"
+import { SAFETY_REPLY } from "../../src/tutor/safety.ts"
 import { AGENT_ENV, type Harness, LIVEKIT, startTutor } from "./harness.ts"
 
 const QUESTION = "What is 25% of 80?"
@@ -59,6 +62,26 @@ const withTutor = async (options: Parameters<typeof startTutor>[0], body: (harne
 }
 
 describe("Version A agent, text-only sessions", () => {
+  it("a disclosure is escalated by the safety check before the orchestrator's LLM reads it", () =>
+    withTutor({
+      // an LLM asked anything would fail the test: it has no scripted response
+      llm: [],
+      safety: testSafety({ concern: (text) => text.includes("hits me") ? "abuse_neglect" : undefined })
+    }, async (harness) => {
+      const result = await harness.session.run({ userInput: "my dad hits me when he is angry" }).wait()
+      const said = result.events.filter(voice.testing.isChatMessageEvent).map((event) => event.item.textContent)
+      expect(said).toEqual([`${SAFETY_REPLY.abuse_neglect} ${ESCALATION_SENTENCE}`])
+      // the LLM greeted the student when the session started, and never read the disclosure
+      const read = harness.llm.contexts.flatMap((context) => context.items.flatMap((item) => item.type === "message" ? [item.textContent] : []))
+      expect(read.join(" ")).not.toContain("hits me")
+      expect(harness.state.escalated).toBe(true)
+      const pending = await harness.runtime.runPromise(Escalation.use((escalation) => escalation.pending("s-test")))
+      expect(pending[0]).toMatchObject({
+        trigger: "flagged_input",
+        finding: { category: "abuse_neglect", severity: "urgent" }
+      })
+    }))
+
   it("routes a math question to the math agent, whose guarded Specialists answer is what is said and stored", () =>
     withTutor({
       llm: [
