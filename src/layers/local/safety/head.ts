@@ -118,6 +118,6 @@ export const verdictOf = (
   return worstScore > (latest.get("chat") ?? 0) ? "unsure" : "clear"
 }
 
-/** Whether the tutor brings in a teacher for this verdict: any concern, and an unsure personal message. */
+/** Whether the tutor brings in a teacher for this verdict: every concern, and an unsure personal message. */
 export const escalates = (verdict: SafetyVerdict, latest: LabelProbabilities): boolean =>
   verdict === "concern" || (verdict === "unsure" && !isSchoolwork(latest))
