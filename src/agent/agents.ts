@@ -1,6 +1,7 @@
 import { llm, voice } from "@livekit/agents"
 import { Effect, type ManagedRuntime, Stream } from "effect"
 import { randomUUID } from "node:crypto"
+import type { AudioFrame } from "@livekit/rtc-node"
 import type { ReadableStream } from "node:stream/web"
 import { z } from "zod"
 import type { AnswerSubject, ConversationTurn } from "../services/Specialists.ts"
@@ -318,13 +319,19 @@ export const returnFromEnglish = (session: voice.AgentSession<TutorUserData>): b
 }
 
 /**
- * The `learning-english` worker's agent: OpenAI Realtime speech to speech. Its audio comes
- * straight from the model, so the text guardrail cannot stand before it — the trade-off Version A
- * demonstrates. Its only tool hands the student back to the orchestrator's session.
+ * The `learning-english` worker's agent: an OpenAI Realtime session that answers in text
+ * (`modalities: ["text"]`), never in its own voice: every sentence passes the shared guardrail
+ * before the session's TTS speaks it, as for the other agents. Its only tool hands the student
+ * back to the orchestrator's session.
  */
 export class EnglishAgent extends voice.Agent<TutorUserData> {
-  /** @param leave ends this worker's job once the student is handed back */
-  constructor(leave: () => void) {
+  private readonly room: TutorUserData
+
+  /**
+   * @param room the room's runtime and state (also before the session has started)
+   * @param leave ends this worker's job once the student is handed back
+   */
+  constructor(room: TutorUserData, leave: () => void) {
     super({
       instructions: "You are an English tutor helping students with writing, grammar, and literature. " +
         "Provide helpful, encouraging feedback. Use route_back_to_orchestrator when done.",
@@ -342,5 +349,25 @@ export class EnglishAgent extends voice.Agent<TutorUserData> {
         })
       }
     })
+    this.room = room
+  }
+
+  override async ttsNode(
+    text: ReadableStream<string> | AsyncIterable<string>,
+    modelSettings: voice.ModelSettings
+  ): Promise<ReadableStream<AudioFrame> | null> {
+    return this.speak(await this.guarded(text), modelSettings)
+  }
+
+  /** The model's text as the student may hear it: guarded sentence by sentence, failing closed. */
+  guarded(text: ReadableStream<string> | AsyncIterable<string>): Promise<ReadableStream<string>> {
+    const { runtime, state } = this.room
+    const safe = spaced(guardText(state, Stream.fromAsyncIterable(text, (error) => error)))
+    return runtime.runPromise(Stream.toReadableStreamEffect(safe))
+  }
+
+  /** The session's TTS; a seam so a test can hear what would be spoken. */
+  protected speak(text: ReadableStream<string>, modelSettings: voice.ModelSettings): Promise<ReadableStream<AudioFrame> | null> {
+    return voice.Agent.default.ttsNode(this, text, modelSettings)
   }
 }

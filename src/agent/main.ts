@@ -80,16 +80,20 @@ const englishEntry = async (ctx: JobContext) => {
   await ctx.connect()
   const state = new SessionState(job.sessionId, ctx.room.name ?? "")
   state.currentSubject = "english"
+  const userData = { state, runtime }
   const session = makeTutorSession({
-    userData: { state, runtime },
+    userData,
+    // text out, spoken by our TTS after the guardrail (EnglishAgent.ttsNode): the Realtime voice
+    // would speak before any check could stand in its way
     llm: new openai.realtime.RealtimeModel({
       apiKey: openAi.apiKey,
       baseURL: openAi.baseURL,
       model: openAi.models.realtime,
-      voice: ENGLISH_VOICE
-    })
+      modalities: ["text"]
+    }),
+    tts: new openai.TTS({ apiKey: openAi.apiKey, baseURL: openAi.baseURL, model: openAi.models.tts, voice: ENGLISH_VOICE })
   })
-  await session.start({ agent: new EnglishAgent(() => ctx.shutdown("handed back to the orchestrator")), room: ctx.room })
+  await session.start({ agent: new EnglishAgent(userData, () => ctx.shutdown("handed back to the orchestrator")), room: ctx.room })
   session.generateReply({ userInput: job.question })
 }
 

@@ -1,4 +1,5 @@
 import { voice } from "@livekit/agents"
+import { ReadableStream } from "node:stream/web"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { TokenVerifier } from "livekit-server-sdk"
 import { describe, expect, it } from "vitest"
@@ -252,9 +253,32 @@ describe("Version A agent, text-only sessions", () => {
       expect(harness.state).toMatchObject({ currentSubject: null, pendingHandovers: 0 })
     }))
 
-  it("keeps the English agent to its one tool", () => {
-    expect(Object.keys(new EnglishAgent(() => undefined).toolCtx.functionTools)).toEqual(["route_back_to_orchestrator"])
-  })
+  it("keeps the English agent to its one tool", () =>
+    withTutor({ llm: [] }, async (harness) => {
+      const agent = new EnglishAgent({ runtime: harness.runtime, state: harness.state }, () => undefined)
+      expect(Object.keys(agent.toolCtx.functionTools)).toEqual(["route_back_to_orchestrator"])
+    }))
+
+  it("the English agent's text reaches its TTS only through the guardrail: a flagged sentence is never spoken", () =>
+    withTutor({
+      llm: [],
+      guardrail: {
+        flag: (text) => text.includes("stupid") ? ["harassment"] : undefined,
+        rewrite: () => "Everyone makes this mistake sometimes."
+      }
+    }, async (harness) => {
+      let heard = ""
+      class Listening extends EnglishAgent {
+        protected override async speak(text: ReadableStream<string>) {
+          for await (const chunk of text) heard += chunk
+          return null
+        }
+      }
+      const agent = new Listening({ runtime: harness.runtime, state: harness.state }, () => undefined)
+      // the Realtime model's text, as it streams in
+      await agent.ttsNode(ReadableStream.from(["Its is wrong here. Only a stupid ", "student would write that. Use it's."]), {})
+      expect(heard).toBe("Its is wrong here. Everyone makes this mistake sometimes. Use it's.")
+    }))
 })
 
 describe("student token", () => {
