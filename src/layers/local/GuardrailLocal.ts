@@ -50,9 +50,7 @@ export const GuardrailLocal: Layer.Layer<Guardrail, never, SafetyModel> = Layer.
             ? Effect.fail(unsure)
             : Effect.flatMap(model.read([text]), ([probabilities]) => {
               const reading = probabilities === undefined ? undefined : readModel(probabilities)
-              if (reading?._tag === "Concern") return Effect.succeed(reading.result)
-              if (reading?._tag === "Schoolwork") return Effect.succeed(reading.result)
-              return Effect.fail(unsure)
+              return reading === undefined || reading._tag === "Undecided" ? Effect.fail(unsure) : Effect.succeed(reading.result)
             }))
       )
     return Guardrail.of({ moderate, rewrite })
