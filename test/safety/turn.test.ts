@@ -7,6 +7,7 @@ import { testGuardrail } from "../../src/layers/test/guardrail.ts"
 import { testSafety } from "../../src/layers/test/safety.ts"
 import { scriptedFailure, type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
 import { testSpeech } from "../../src/layers/test/speech.ts"
+import { Safety } from "../../src/services/Safety.ts"
 import type { ConversationTurn } from "../../src/services/Specialists.ts"
 import { answerTurn, CLARIFY_SENTENCE, ESCALATION_SENTENCE } from "../../src/tutor/answerTurn.ts"
 import type { TurnEvent } from "../../src/tutor/events.ts"
@@ -168,6 +169,18 @@ layer(Layer.empty)("the safety policy with scripted checks", (it) => {
       expect(escalationOf(events)?.finding).toMatchObject({ category: "distress", severity: "standard" })
       // never answered as schoolwork, whatever the classifier said
       expect(calls.filter((call) => call.startsWith("answer"))).toEqual([])
+    }))
+
+  it.effect("a safety model that cannot run never lets a message pass: the tutor checks in and a teacher is told", () =>
+    Effect.gen(function*() {
+      const calls: Array<string> = []
+      const broken = Layer.succeed(Safety, Safety.of({ assess: () => Effect.fail(scriptedFailure("Safety.assess", "unavailable")) }))
+      const events = yield* turn("What is 7 times 8?").pipe(
+        Effect.provide(Layer.mergeAll(testSpecialists({ onEvent: (event) => calls.push(event) }), testGuardrail(), broken, testSpeech()))
+      )
+      expect(spoken(events)).toEqual([CHECK_IN_REPLY, ESCALATION_SENTENCE])
+      expect(escalationOf(events)?.finding.severity).toBe("standard")
+      expect(calls).toEqual([])
     }))
 
   it.effect("inconclusive local moderation escalates with a check-in instead of passing", () =>
