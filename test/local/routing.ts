@@ -4,8 +4,8 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Subject } from "../../src/services/Specialists.ts"
 
-/** The project's 64 routing examples, kept with the tests (`test/data/routing-examples.jsonl`) */
-export const ROUTING_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../data/routing-examples.jsonl")
+/** The project's 64 routing examples, kept with the tests (`test/fixtures/routing-examples.jsonl`) */
+export const ROUTING_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/routing-examples.jsonl")
 
 const RoutingExample = Schema.fromJsonString(Schema.Struct({ text: Schema.String, subject: Subject }))
 export type RoutingExample = typeof RoutingExample.Type

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 import { cutSentences, toSentences } from "../../src/tutor/segmenter.ts"
 
 const SentenceExample = Schema.Struct({ text: Schema.String, sentences: Schema.Array(Schema.String) })
-const examplesPath = fileURLToPath(new URL("../data/sentence-examples.jsonl", import.meta.url))
+const examplesPath = fileURLToPath(new URL("../fixtures/sentence-examples.jsonl", import.meta.url))
 const examples = readFileSync(examplesPath, "utf8")
   .split("\n")
   .filter((line) => line.trim().length > 0)
