@@ -13,13 +13,17 @@ export const makeAddresses = () => {
 }
 
 export interface Caller {
-  /** where the server listens and how to get a CSRF token for it */
-  readonly server: Pick<BenchServer, "origin" | "csrf">
+  /** where the server listens and how to get a session's credentials for it */
+  readonly server: Pick<BenchServer, "origin" | "credentials">
   readonly address: string
 }
 
-const headers = (caller: Caller) =>
-  Effect.map(caller.server.csrf, (token) => ({ "x-csrf-token": token, "x-forwarded-for": caller.address }))
+const headers = (caller: Caller, sessionId: string) =>
+  Effect.map(caller.server.credentials(sessionId), (pass) => ({
+    authorization: `Bearer ${pass.bearer}`,
+    "x-csrf-token": pass.csrf,
+    "x-forwarded-for": caller.address
+  }))
 
 const JobId = Schema.Struct({ job_id: Schema.String })
 const StatusEvent = Schema.Struct({ status: Schema.Literals(["pending", "processing", "complete", "error"]) })
@@ -38,7 +42,7 @@ export const dispatch = (caller: Caller, sessionId: string, studentText: string)
     const reply = yield* send(caller.server.origin, {
       method: "POST",
       path: "/orchestrate",
-      headers: yield* headers(caller),
+      headers: yield* headers(caller, sessionId),
       body: { session_id: sessionId, student_text: studentText }
     })
     yield* expectOk("POST /orchestrate", reply.status, reply.body)
@@ -47,7 +51,7 @@ export const dispatch = (caller: Caller, sessionId: string, studentText: string)
   })
 
 /** Follows the job's SSE stream until it leaves `pending` (speech may start then); fails on `error`. */
-export const awaitSpeakable = (caller: Caller, jobId: string) =>
+export const awaitSpeakable = (caller: Caller, sessionId: string, jobId: string) =>
   Effect.gen(function*() {
     let buffered = ""
     let outcome: "speakable" | "error" | undefined
@@ -67,18 +71,22 @@ export const awaitSpeakable = (caller: Caller, jobId: string) =>
       }
       return outcome === undefined ? "more" : "stop"
     }
-    const reply = yield* exchange(caller.server.origin, { method: "GET", path: `/orchestrate/${jobId}/events` }, consume)
+    const reply = yield* exchange(caller.server.origin, {
+      method: "GET",
+      path: `/orchestrate/${jobId}/events`,
+      headers: yield* headers(caller, sessionId)
+    }, consume)
     yield* expectOk("GET /orchestrate/{id}/events", reply.status)
     if (outcome !== "speakable") return yield* new ClientError({ message: `job ${jobId} ended in error` })
   })
 
 /** `POST /tts/stream`; `onAudio` sees every chunk with its arrival time and may hang up early. */
-export const streamSpeech = (caller: Caller, jobId: string, onAudio: (chunk: Buffer, at: number) => Next) =>
+export const streamSpeech = (caller: Caller, sessionId: string, jobId: string, onAudio: (chunk: Buffer, at: number) => Next) =>
   Effect.gen(function*() {
     const reply = yield* exchange(caller.server.origin, {
       method: "POST",
       path: "/tts/stream",
-      headers: yield* headers(caller),
+      headers: yield* headers(caller, sessionId),
       body: { job_id: jobId }
     }, onAudio)
     yield* expectOk("POST /tts/stream", reply.status)
@@ -90,7 +98,7 @@ export const closeSession = (caller: Caller, sessionId: string) =>
     const reply = yield* send(caller.server.origin, {
       method: "POST",
       path: `/session/${encodeURIComponent(sessionId)}/close`,
-      headers: yield* headers(caller)
+      headers: yield* headers(caller, sessionId)
     })
     yield* expectOk("POST /session/{id}/close", reply.status, reply.body)
   })
@@ -117,10 +125,10 @@ export const serverTurn = (
 ) =>
   Effect.gen(function*() {
     const dispatched = yield* dispatch(caller, sessionId, studentText)
-    yield* awaitSpeakable(caller, dispatched.jobId)
+    yield* awaitSpeakable(caller, sessionId, dispatched.jobId)
     let firstAudioAt: number | null = null
     let audioBytes = 0
-    const speech = yield* streamSpeech(caller, dispatched.jobId, (chunk, at) => {
+    const speech = yield* streamSpeech(caller, sessionId, dispatched.jobId, (chunk, at) => {
       firstAudioAt ??= at
       audioBytes += chunk.length
       return onAudio(chunk, at)

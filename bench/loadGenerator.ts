@@ -42,8 +42,8 @@ export const startLoadGenerator: Effect.Effect<LoadGenerator, never, Scope.Scope
         reply.type === "orchestrated" ? Effect.succeed(reply.results) : Effect.fail(unexpected(reply))),
     spokenTurn: (caller, turn) =>
       Effect.gen(function*() {
-        const csrf = yield* caller.server.csrf
-        const reply = yield* ask({ type: "spokenTurn", origin: caller.server.origin.toString(), csrf, address: caller.address, ...turn })
+        const pass = yield* caller.server.credentials(turn.sessionId)
+        const reply = yield* ask({ type: "spokenTurn", origin: caller.server.origin.toString(), pass, address: caller.address, ...turn })
         return reply.type === "spoken" ? reply : yield* unexpected(reply)
       })
   }

@@ -8,7 +8,7 @@
 import { Duration, Effect, Exit, Option, Schema } from "effect"
 import { Worker } from "node:worker_threads"
 import { dispatch, serverTurn } from "./api.ts"
-import { type Arrival, LoadCommand, type LoadReply, type LoadResult, type LoadStep, type SpokenTurn } from "./loadProtocol.ts"
+import { type Arrival, LoadCommand, type LoadReply, type LoadResult, type LoadStep, type SpokenTurn, type StudentPass } from "./loadProtocol.ts"
 import { numberField } from "./metronome.ts"
 import { monotonicMs } from "./protocol.ts"
 
@@ -18,10 +18,13 @@ const decodeCommand = Schema.decodeUnknownEffect(LoadCommand)
 
 type Outcome = LoadResult[number]
 
-/** The server a command names, as the client helpers of `api.ts` take it. */
-const serverOf = (command: { readonly origin: string; readonly csrf: string }) => ({
-  origin: new URL(command.origin),
-  csrf: Effect.succeed(command.csrf)
+/** The server a command names, as the client helpers of `api.ts` take it, with the sessions it may speak for. */
+const serverOf = (origin: string, passes: Readonly<Record<string, StudentPass>>) => ({
+  origin: new URL(origin),
+  credentials: (sessionId: string) => {
+    const pass = passes[sessionId]
+    return pass === undefined ? Effect.die(new Error(`no credentials for session ${sessionId}`)) : Effect.succeed(pass)
+  }
 })
 
 /**
@@ -30,7 +33,7 @@ const serverOf = (command: { readonly origin: string; readonly csrf: string }) =
  */
 const runStep = (step: LoadStep) =>
   Effect.callback<LoadResult>((resume) => {
-    const server = serverOf(step)
+    const server = serverOf(step.origin, step.passes)
     const interval = 1000 / step.rate
     let start = 0
     const outcomes: Array<Outcome> = []
@@ -65,7 +68,7 @@ const runStep = (step: LoadStep) =>
 
 const runSpokenTurn = (turn: SpokenTurn) =>
   Effect.gen(function*() {
-    const caller = { server: serverOf(turn), address: turn.address }
+    const caller = { server: serverOf(turn.origin, { [turn.sessionId]: turn.pass }), address: turn.address }
     const arrivals: Array<Arrival> = []
     let received = 0
     const spoken = yield* serverTurn(caller, turn.sessionId, turn.question, (chunk, at) => {

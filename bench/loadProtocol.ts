@@ -1,11 +1,16 @@
 /** What the bench and its load process say to each other, decoded on both sides. */
 import { Schema } from "effect"
 
+/** A student session's credential and CSRF token, as `POST /session` hands them out. */
+export const StudentPass = Schema.Struct({ bearer: Schema.String, csrf: Schema.String })
+export type StudentPass = typeof StudentPass.Type
+
 /** One open-loop step the load process runs: `count` dispatches, one every `1000 / rate` ms. */
 export const LoadStep = Schema.Struct({
   type: Schema.Literal("orchestrate"),
   origin: Schema.String,
-  csrf: Schema.String,
+  /** dispatch `i` speaks for session `<label>-<i>`, with these credentials */
+  passes: Schema.Record(Schema.String, StudentPass),
   rate: Schema.Number,
   count: Schema.Number,
   /** a fresh client address for every `requestsPerAddress` dispatches, in order */
@@ -21,7 +26,7 @@ export type LoadStep = typeof LoadStep.Type
 export const SpokenTurn = Schema.Struct({
   type: Schema.Literal("spokenTurn"),
   origin: Schema.String,
-  csrf: Schema.String,
+  pass: StudentPass,
   address: Schema.String,
   sessionId: Schema.String,
   question: Schema.String,

@@ -9,10 +9,12 @@ import { SafetyWithModel } from "../src/layers/local/safety/SafetyLocal.ts"
 import { ConfigProvider, Context, Duration, Effect, Layer, Redacted, References, type Scope } from "effect"
 import { createServer } from "node:http"
 import { randomBytes } from "node:crypto"
-import { ServerConfig, type ServerSettings } from "../src/http/config.ts"
+import { DEFAULT_FALLBACK_MESSAGES, DEFAULT_TEACHER_FALLBACK, ServerConfig, type ServerSettings } from "../src/http/config.ts"
 import { makeServer, memoryPersistence } from "../src/http/server.ts"
 import { turnPipeline } from "../src/layers/pipeline/workerPool.ts"
-import { issueCsrfToken } from "../src/http/tokens.ts"
+import { issueCredential, issueCsrfToken } from "../src/http/studentAuth.ts"
+import { deriveKey } from "../src/services/signing.ts"
+import type { StudentPass } from "./loadProtocol.ts"
 import { LiveProviders } from "../src/layers/live/index.ts"
 import { JobStore } from "../src/services/JobStore.ts"
 import { monotonicMs, type StubEnv } from "./protocol.ts"
@@ -25,8 +27,8 @@ export interface BenchServer {
   readonly origin: URL
   /** the server's job store, to wait for jobs and to run its retention sweep */
   readonly jobs: JobStore["Service"]
-  /** a valid CSRF token (300 s) */
-  readonly csrf: Effect.Effect<string>
+  /** a session's credential and CSRF token (300 s), as `POST /session` would give them */
+  readonly credentials: (sessionId: string) => Effect.Effect<StudentPass>
   /** server-side times of `POST /orchestrate` (request parsed → response finished) since the last call */
   readonly takeOrchestrateTimes: Effect.Effect<ReadonlyArray<number>>
 }
@@ -34,14 +36,18 @@ export interface BenchServer {
 /** Starts a server on 127.0.0.1:<free port>; it stops when the scope closes. */
 export const startServer = (env: StubEnv, turnWorkers: number): Effect.Effect<BenchServer, unknown, Scope.Scope> =>
   Effect.gen(function*() {
+    const csrfSecret = Redacted.make(randomBytes(32).toString("hex"))
     const settings: ServerSettings = {
       host: "127.0.0.1",
       port: 0,
-      csrfSecret: Redacted.make(randomBytes(32).toString("hex")),
+      csrfSecret,
+      studentSecret: deriveKey(csrfSecret, "student-session"),
       teacherSecret: Redacted.make(randomBytes(32).toString("hex")),
       teacherGrantTtl: Duration.hours(1),
       publicWsUrl: "ws://127.0.0.1",
       trustProxy: true,
+      teacherFallbackAfter: DEFAULT_TEACHER_FALLBACK,
+      fallbackMessages: DEFAULT_FALLBACK_MESSAGES,
       corsOrigins: []
     }
     let orchestrateTimes: Array<number> = []
@@ -69,7 +75,11 @@ export const startServer = (env: StubEnv, turnWorkers: number): Effect.Effect<Be
     return {
       origin: new URL(`http://127.0.0.1:${address.port}`),
       jobs: Context.get(context, JobStore),
-      csrf: issueCsrfToken(settings.csrfSecret),
+      credentials: (sessionId) =>
+        Effect.all({
+          bearer: issueCredential(settings.studentSecret, sessionId),
+          csrf: issueCsrfToken(settings.csrfSecret, sessionId)
+        }),
       takeOrchestrateTimes: Effect.sync(() => {
         const taken = orchestrateTimes
         orchestrateTimes = []

@@ -2,6 +2,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Exit, Layer, Runtime } from "effect"
 import { ServerConfigFromEnv } from "./http/config.ts"
 import { logListening, makeServer, NodeServerFromConfig } from "./http/server.ts"
+import { teacherSignInNotice } from "./http/teacherAuth.ts"
 import { TracingLive } from "./layers/observability.ts"
 import { TurnPipelineFromConfig } from "./layers/pipeline/workerPool.ts"
 import { TutorProvidersLive } from "./layers/providers.ts"
@@ -14,7 +15,7 @@ import { sqlPersistenceFromConfig } from "./layers/sql/index.ts"
  */
 const persistence = sqlPersistenceFromConfig("b")
 
-const Main = logListening.pipe(
+const Main = Layer.merge(logListening, teacherSignInNotice).pipe(
   Layer.provideMerge(makeServer({ disableListenLog: true, persistence, turns: TurnPipelineFromConfig })),
   // the port opens only once the database is ready (the same instance: layers are shared by
   // reference): a request accepted before the routes exist would wait forever, and the embedded

@@ -4,7 +4,7 @@ import { defineConfig } from "vite"
 const api = process.env["TUTOR_API_URL"] ?? "http://localhost:8001"
 
 // Paths the platform server answers; everything else is the app (Vite's SPA fallback serves index.html).
-const apiPaths = ["/csrf", "/events", "/session", "/orchestrate", "/tts", "/escalate", "/livekit", "/config", "/health"]
+const apiPaths = ["/api", "/csrf", "/events", "/session", "/orchestrate", "/tts", "/escalate", "/livekit", "/config", "/health"]
 
 export default defineConfig({
   root: import.meta.dirname,

@@ -24,6 +24,14 @@ const REQUEST_TIMEOUT = Duration.seconds(5)
 /** How long the jobs of one step may take to finish before the next step starts. */
 const DRAIN_LIMIT = Duration.seconds(60)
 
+/** One session per dispatch (`<label>-<i>`), as that many students would each have opened. */
+const passesFor = (server: BenchServer, label: string, count: number) =>
+  Effect.map(
+    Effect.forEach(Array.from({ length: count }, (_, i) => `${label}-${i}`), (id) =>
+      Effect.map(server.credentials(id), (pass) => [id, pass] as const)),
+    Object.fromEntries
+  )
+
 export interface RateStep {
   readonly rate: number
   readonly sent: number
@@ -65,11 +73,10 @@ export interface Targets {
 const runStep = ({ floor, server }: Targets, load: LoadGenerator, nextAddress: () => string, rate: number, seconds: number) =>
   Effect.gen(function*() {
     const count = Math.max(1, Math.round(rate * seconds))
-    const csrf = yield* server.csrf
     const send = (origin: URL, label: string) =>
-      load.run({
+      Effect.flatMap(passesFor(server, label, count), (passes) => load.run({
         origin: origin.toString(),
-        csrf,
+        passes,
         rate,
         count,
         addresses: Array.from({ length: Math.ceil(count / REQUESTS_PER_ADDRESS) }, nextAddress),
@@ -77,7 +84,7 @@ const runStep = ({ floor, server }: Targets, load: LoadGenerator, nextAddress: (
         timeoutMs: Duration.toMillis(REQUEST_TIMEOUT),
         question: QUESTION,
         label
-      })
+      }))
     const floorResults = yield* send(floor, `bench-floor-${rate}`)
     yield* server.takeOrchestrateTimes
     const loopDelay = monitorEventLoopDelay({ resolution: 1 })

@@ -1,5 +1,4 @@
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { deriveTeacherSecret } from "../services/signing.ts"
 
 /** The LiveKit project the worker registers with and whose tokens it signs. */
 export interface LiveKitSettings {
@@ -48,31 +47,3 @@ export const readLiveKitSettings = Effect.gen(function*() {
 })
 
 export const LiveKitConfigFromEnv = Layer.effect(LiveKitConfig, readLiveKitSettings)
-
-/** How the agent signs teacher-socket grants that the server (src/http/config.ts) accepts. */
-export interface TeacherGrantSettings {
-  /** the server's teacher key; none when neither variable is set, so no grant can be signed */
-  readonly secret: Option.Option<Redacted.Redacted<string>>
-  /** the server's public WebSocket base (`BACKEND_B_WS_URL`) */
-  readonly wsBaseUrl: string
-}
-
-/** The server's default `BACKEND_B_WS_URL` (its default port); the agent cannot know another port. */
-const DEFAULT_TEACHER_WS_URL = "ws://localhost:8001"
-
-/**
- * The teacher key exactly as the server picks it: `TEACHER_TOKEN_SECRET`, else the key derived
- * from `CSRF_SECRET`. Without either the server signs with a random key the agent cannot share.
- */
-export const readTeacherGrantSettings = Effect.gen(function*() {
-  const teacherSecret = yield* read("TEACHER_TOKEN_SECRET")
-  const csrfSecret = yield* read("CSRF_SECRET")
-  const wsBaseUrl = yield* read("BACKEND_B_WS_URL")
-  const settings: TeacherGrantSettings = {
-    secret: Option.isSome(teacherSecret)
-      ? Option.some(Redacted.make(teacherSecret.value))
-      : Option.map(csrfSecret, (csrf) => deriveTeacherSecret(Redacted.make(csrf))),
-    wsBaseUrl: Option.getOrElse(wsBaseUrl, () => DEFAULT_TEACHER_WS_URL)
-  }
-  return settings
-})

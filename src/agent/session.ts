@@ -12,7 +12,6 @@ import type { Sessions } from "../services/Sessions.ts"
 import type { AgentRuntime, TutorUserData } from "./agents.ts"
 import type { LiveKitConfig } from "./config.ts"
 import { EnglishDispatchLive, roomChannelOf } from "./room.ts"
-import { TeacherAccessFromEnv, TeacherRoomLiveKit } from "./tokens.ts"
 import { type AgentServices, publishStep, recordLine } from "./turns.ts"
 
 /** Connections per room: LISTEN holds one, the audit writer and the reads share the rest. */
@@ -33,8 +32,7 @@ const roomRecords: Layer.Layer<Escalation | Sessions, DatabaseError | Config.Con
 
 /**
  * The services of one room's agent: the platform's providers and records, the room's data
- * channel, English dispatch, teacher-socket grants signed with the server's key and teacher
- * tokens over the LiveKit project.
+ * channel and English dispatch. Teachers get their way in from the server's inbox, not from here.
  */
 export const agentLayer = (
   room: Room
@@ -43,9 +41,7 @@ export const agentLayer = (
     TutorProvidersLive,
     roomRecords,
     roomChannelOf(room),
-    EnglishDispatchLive,
-    TeacherAccessFromEnv,
-    TeacherRoomLiveKit
+    EnglishDispatchLive
   ).pipe(
     // the room's turns are traced like Version B's, flushed when the room's runtime is disposed
     Layer.provideMerge(TracingLive)

@@ -1,8 +1,6 @@
-import { Clock, Context, Effect, Layer, Option, Random, Redacted, Schema } from "effect"
+import { Clock, Effect, Random, Redacted, Schema } from "effect"
 import { AccessToken, RoomAgentDispatch, RoomConfiguration } from "livekit-server-sdk"
-import { TeacherAccess } from "../services/Escalation.ts"
-import { signedTeacherAccess } from "../services/signing.ts"
-import { LiveKitConfig, readTeacherGrantSettings } from "./config.ts"
+import { LiveKitConfig } from "./config.ts"
 
 /** Worker names (reference literals); the student token dispatches the orchestrator by name. */
 export const ORCHESTRATOR_WORKER = "learning-orchestrator"
@@ -92,57 +90,3 @@ export const mintTeacherToken = Effect.fn("Agent.mintTeacherToken")(function*(se
   token.addGrant({ roomJoin: true, room, canPublish: true, canSubscribe: true })
   return { token: yield* sign(token), room, identity }
 })
-
-/**
- * Where an escalated teacher joins in Version A: the LiveKit URL with the room and the teacher's
- * token as query parameters (the web app reads `token` from the link as it does for B).
- */
-export const teacherRoomLink = (url: string, room: string, token: string): string => {
-  const link = new URL(url)
-  link.searchParams.set("room", room)
-  link.searchParams.set("token", token)
-  return link.toString()
-}
-
-/** Where an escalated teacher joins the session's LiveKit room: a link carrying a teacher token. */
-export class TeacherRoom extends Context.Service<TeacherRoom, {
-  readonly link: (sessionId: string) => Effect.Effect<string>
-}>()("agent/TeacherRoom") {}
-
-/** Version A's room access: a fresh LiveKit teacher token for the session's room, as a link. */
-export const TeacherRoomLiveKit: Layer.Layer<TeacherRoom, never, LiveKitConfig> = Layer.effect(
-  TeacherRoom,
-  Effect.gen(function*() {
-    const config = yield* LiveKitConfig
-    return TeacherRoom.of({
-      link: Effect.fn("TeacherRoom.link")(function*(sessionId) {
-        const teacher = yield* mintTeacherToken(sessionId).pipe(Effect.provideService(LiveKitConfig, config))
-        return teacherRoomLink(config.url, teacher.room, teacher.token)
-      })
-    })
-  })
-)
-
-/**
- * The agent's teacher-socket access: the same signed grant as the server's (so the student's
- * banner can open the teacher page), signed with the server's key read from this process's
- * environment. Without a key every grant would be refused by the server, so none is made.
- */
-export const TeacherAccessFromEnv: Layer.Layer<TeacherAccess> = Layer.effect(
-  TeacherAccess,
-  Effect.map(readTeacherGrantSettings, (settings) =>
-    Option.match(settings.secret, {
-      onSome: (secret) => signedTeacherAccess({ secret, wsBaseUrl: settings.wsBaseUrl, ttlSeconds: TEACHER_TOKEN_TTL_SECONDS }),
-      onNone: () =>
-        TeacherAccess.of({
-          grant: (sessionId) =>
-            Effect.as(
-              Effect.logWarning(
-                "escalation without a teacher-page link: set TEACHER_TOKEN_SECRET (or CSRF_SECRET) to the server's value " +
-                  "so the agent can sign teacher-socket grants (docs/version-a-agent.md)"
-              ).pipe(Effect.annotateLogs({ sessionId })),
-              ""
-            )
-        })
-    }))
-)

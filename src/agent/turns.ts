@@ -1,5 +1,5 @@
 import { Effect, Option, Stream } from "effect"
-import { Escalation, type EscalationTrigger, TeacherAccess } from "../services/Escalation.ts"
+import { Escalation, type EscalationTrigger } from "../services/Escalation.ts"
 import type { SafetyFinding } from "../domain/safety.ts"
 import type { Guardrail } from "../services/Guardrail.ts"
 import type { Safety } from "../services/Safety.ts"
@@ -14,7 +14,6 @@ import { toSentences } from "../tutor/segmenter.ts"
 import { type PipelineStep, pipelineStepData, type Speaker, transcriptData } from "./messages.ts"
 import { EnglishDispatch, RoomChannel } from "./room.ts"
 import type { SessionState } from "./state.ts"
-import { TeacherRoom } from "./tokens.ts"
 
 /** Everything the agent's programs run on; one `ManagedRuntime` per room provides it. */
 export type AgentServices =
@@ -23,8 +22,6 @@ export type AgentServices =
   | Specialists
   | Speech
   | Escalation
-  | TeacherAccess
-  | TeacherRoom
   | Sessions
   | RoomChannel
   | EnglishDispatch
@@ -81,9 +78,8 @@ const recordFlag = (state: SessionState, flag: Omit<GuardrailFlag, "_tag">) =>
     }))
 
 /**
- * A real escalation: a signed grant for the teacher page's socket and a LiveKit token for the
- * teacher in the session's room, recorded as an escalation event and delivered to the session's
- * teachers (and the student page) by the platform's Escalation service.
+ * A real escalation, recorded as an escalation event and delivered to the teachers' inbox (and
+ * the student page) by the platform's Escalation service.
  */
 export const raiseEscalation = Effect.fn("Agent.raiseEscalation")(function*(
   state: SessionState,
@@ -92,11 +88,8 @@ export const raiseEscalation = Effect.fn("Agent.raiseEscalation")(function*(
   finding: SafetyFinding
 ) {
   state.escalated = true
-  const teacherUrl = yield* TeacherAccess.use((access) => access.grant(state.sessionId))
-  const liveKitUrl = yield* TeacherRoom.use((room) => room.link(state.sessionId))
-  const record = yield* Escalation.use((escalation) =>
-    escalation.raise({ sessionId: state.sessionId, reason, trigger, teacherUrl, liveKitUrl, finding })
-  )
+  // no link in it: the teacher who claims it in the inbox gets the room (src/http/routes/teacher.ts)
+  const record = yield* Escalation.use((escalation) => escalation.raise({ sessionId: state.sessionId, reason, trigger, finding }))
   yield* Sessions.use((sessions) => sessions.record(state.sessionId, { _tag: "Escalated", reason, trigger, finding }))
   return record
 })

@@ -1,9 +1,14 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Console, Effect, Layer, Logger, Option, Schema, Stream } from "effect"
+import { Cause, Console, Duration, Effect, Layer, Logger, Option, Schema, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { writeFile } from "node:fs/promises"
 import { text as readAll } from "node:stream/consumers"
+import { PublicUrl, signInUrl } from "../http/teacherAuth.ts"
 import { TracingLive } from "../layers/observability.ts"
+import { databaseFromConfig } from "../layers/sql/database.ts"
+import { teachersSql } from "../layers/sql/teachers.ts"
+import { LINK_TTL } from "../layers/teacherAccounts.ts"
+import { Email, Teachers } from "../services/Teachers.ts"
 import { TutorProvidersLive } from "../layers/providers.ts"
 import { DEFAULT_VOICE } from "../services/Speech.ts"
 import { answerTurn, classifyTurn } from "../tutor/answerTurn.ts"
@@ -156,18 +161,97 @@ const evaluate = Command.make(
   })
 ).pipe(Command.withDescription("Measure routing and safety on labelled lines, through the tutor's own turn program"))
 
-class CliInputError extends Schema.TaggedError<CliInputError>()("CliInputError", { detail: Schema.String }) {}
+class CliInputError extends Schema.TaggedError<CliInputError>()("CliInputError", { detail: Schema.String }) {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/** Teacher accounts live in the server's database: `DATABASE_URL`, else the embedded one under TUTOR_DATA_DIR. */
+const TeacherAccounts = teachersSql.pipe(Layer.provide(databaseFromConfig))
+
+const emailFlag = Flag.String("email").pipe(Flag.withDescription("The teacher's email (their account name)"))
+
+const decodeEmail = (email: string) =>
+  Schema.decodeUnknownEffect(Email)(email).pipe(
+    Effect.mapError(() => new CliInputError({ detail: `not an email address: ${email}` }))
+  )
+
+const printLink = (token: string) =>
+  Effect.gen(function*() {
+    const url = signInUrl(yield* PublicUrl, token)
+    yield* Console.log(`One-time sign-in link (valid ${Duration.format(LINK_TTL)}, works once): ${url}`)
+  })
+
+const teacherAdd = Command.make(
+  "add",
+  {
+    name: Flag.String("name").pipe(Flag.withDescription("The teacher's name, as other teachers see it")),
+    email: emailFlag,
+    admin: Flag.Boolean("admin").pipe(
+      Flag.withDescription("May open any session without claiming it (for a safeguarding lead)"),
+      Flag.withDefault(false)
+    )
+  },
+  Effect.fn("cli.teacher.add")(function*({ admin, email, name }) {
+    if (name.trim().length === 0) return yield* new CliInputError({ detail: "--name must not be empty" })
+    const teachers = yield* Teachers
+    const added = yield* teachers.add({ name, email: yield* decodeEmail(email), role: admin ? "admin" : "teacher" })
+    yield* Console.log(`Added ${added.teacher.name} <${added.teacher.email}> (${added.teacher.role}).`)
+    yield* printLink(added.link.token)
+  }, Effect.provide(TeacherAccounts))
+).pipe(Command.withDescription("Create a teacher account and print its one-time sign-in link"))
+
+const teacherList = Command.make(
+  "list",
+  {},
+  Effect.fn("cli.teacher.list")(function*() {
+    const list = yield* (yield* Teachers).list
+    if (list.length === 0) return yield* Console.log("No teacher accounts yet: add one with `tutor teacher add`.")
+    for (const teacher of list) yield* Console.log(`${teacher.email}\t${teacher.role}\t${teacher.name}`)
+  }, Effect.provide(TeacherAccounts))
+).pipe(Command.withDescription("List the teacher accounts"))
+
+const teacherRemove = Command.make(
+  "remove",
+  { email: emailFlag },
+  Effect.fn("cli.teacher.remove")(function*({ email }) {
+    yield* (yield* Teachers).remove(yield* decodeEmail(email))
+    yield* Console.log(`Removed ${email}: its sign-in links and sessions no longer work (its audit rows stay).`)
+  }, Effect.provide(TeacherAccounts))
+).pipe(Command.withDescription("Remove a teacher account"))
+
+const teacherLink = Command.make(
+  "link",
+  { email: emailFlag },
+  Effect.fn("cli.teacher.link")(function*({ email }) {
+    const link = yield* (yield* Teachers).issueLink(yield* decodeEmail(email))
+    yield* printLink(link.token)
+  }, Effect.provide(TeacherAccounts))
+).pipe(Command.withDescription("Print a new one-time sign-in link for a teacher"))
+
+const teacher = Command.make("teacher").pipe(
+  Command.withDescription("Teacher accounts: add, list, remove, and new sign-in links"),
+  Command.withSubcommands([teacherAdd, teacherList, teacherRemove, teacherLink])
+)
 
 const tutor = Command.make("tutor").pipe(
   Command.withDescription("Voice AI Tutor from the terminal"),
-  Command.withSubcommands([ask, classify, segment, evaluate])
+  Command.withSubcommands([ask, classify, segment, evaluate, teacher])
 )
 
 tutor.pipe(
   Command.run({ version: "0.1.0" }),
   Effect.provide(Layer.mergeAll(NodeServices.layer, TutorProvidersLive, TracingLive)),
   // stdout carries answers and JSON lines only; every diagnostic, start-up errors included, goes to stderr
-  Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Console.error(Cause.pretty(cause))),
+  // an expected failure (bad input, unknown teacher) is one plain line; only a defect gets its trace
+  Effect.tapCause((cause) => {
+    if (Cause.hasInterruptsOnly(cause)) return Effect.void
+    const failure = Cause.findErrorOption(cause)
+    return failure._tag === "Some" && failure.value instanceof Error
+      ? Console.error(`error: ${failure.value.message}`)
+      : Console.error(Cause.pretty(cause))
+  }),
   Effect.provideService(Logger.LogToStderr, true),
   (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
 )

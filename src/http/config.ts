@@ -1,7 +1,7 @@
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { LIVEKIT_VARIABLES, type LiveKitSettings, readLiveKitSettings } from "../agent/config.ts"
-import { deriveTeacherSecret } from "../services/signing.ts"
+import { deriveKey, deriveTeacherSecret } from "../services/signing.ts"
 
 /** Origins of the reference's web app; `FRONTEND_URL` is added to them. */
 export const REFERENCE_ORIGINS = ["http://localhost:3000", "http://localhost:3001"] as const
@@ -11,6 +11,8 @@ export interface ServerSettings {
   readonly port: number
   /** HMAC key of the CSRF tokens */
   readonly csrfSecret: Redacted.Redacted<string>
+  /** HMAC key of the student session credentials (derived from the CSRF secret) */
+  readonly studentSecret: Redacted.Redacted<string>
   /** HMAC key of the teacher grants; a different key, so a CSRF token is never a teacher token */
   readonly teacherSecret: Redacted.Redacted<string>
   readonly teacherGrantTtl: Duration.Duration
@@ -19,9 +21,28 @@ export interface ServerSettings {
   /** take the client address from `X-Forwarded-For` (only behind a proxy you trust) */
   readonly trustProxy: boolean
   readonly corsOrigins: ReadonlyArray<string>
+  /** an escalation nobody has claimed by then gets the student the fallback message */
+  readonly teacherFallbackAfter: Duration.Duration
+  /** what the student is told then, by severity of the escalation */
+  readonly fallbackMessages: FallbackMessages
   /** the LiveKit project of Version A whose student tokens `GET /livekit/token` mints; absent → 503 */
   readonly livekit?: LiveKitSettings
 }
+
+export interface FallbackMessages {
+  readonly standard: string
+  /** abuse, self-harm, sexual content, grooming, weapons: the child must be pointed at help now */
+  readonly urgent: string
+}
+
+export const DEFAULT_FALLBACK_MESSAGES: FallbackMessages = {
+  standard:
+    "No teacher is free right this minute. Please tell a teacher or another adult you trust at school or at home, they can help you.",
+  urgent:
+    "No teacher has answered yet. Please tell a trusted adult near you right now. If you are in danger or thinking about hurting yourself, call your local emergency number (for example 911, 999 or 112)."
+}
+
+export const DEFAULT_TEACHER_FALLBACK = Duration.minutes(2)
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("http/ServerConfig") {}
 
@@ -49,7 +70,14 @@ export const ServerConfigFromEnv = Layer.effect(
       port: Config.Port("PORT").pipe(Config.withDefault(8001)),
       publicWsUrl: Config.option(Config.String("BACKEND_B_WS_URL")),
       trustProxy: Config.Boolean("TRUST_PROXY").pipe(Config.withDefault(false)),
-      frontendUrl: Config.String("FRONTEND_URL").pipe(Config.withDefault("http://localhost:3000"))
+      frontendUrl: Config.String("FRONTEND_URL").pipe(Config.withDefault("http://localhost:3000")),
+      fallbackSeconds: Config.Number("TUTOR_TEACHER_FALLBACK_SECONDS").pipe(
+        Config.withDefault(Duration.toSeconds(DEFAULT_TEACHER_FALLBACK))
+      ),
+      fallbackMessage: Config.String("TUTOR_FALLBACK_MESSAGE").pipe(Config.withDefault(DEFAULT_FALLBACK_MESSAGES.standard)),
+      urgentFallbackMessage: Config.String("TUTOR_URGENT_FALLBACK_MESSAGE").pipe(
+        Config.withDefault(DEFAULT_FALLBACK_MESSAGES.urgent)
+      )
     })
     const configuredCsrf = yield* optionalSecret("CSRF_SECRET")
     const teacherSecret = yield* optionalSecret("TEACHER_TOKEN_SECRET")
@@ -70,10 +98,13 @@ export const ServerConfigFromEnv = Layer.effect(
       host: env.host,
       port: env.port,
       csrfSecret,
+      studentSecret: deriveKey(csrfSecret, "student-session"),
       teacherSecret: Option.getOrElse(teacherSecret, () => deriveTeacherSecret(csrfSecret)),
-      teacherGrantTtl: Duration.hours(1),
+      teacherGrantTtl: Duration.minutes(2),
       publicWsUrl: Option.getOrElse(env.publicWsUrl, () => `ws://localhost:${env.port}`),
       trustProxy: env.trustProxy,
+      teacherFallbackAfter: Duration.seconds(Math.max(0, env.fallbackSeconds)),
+      fallbackMessages: { standard: env.fallbackMessage, urgent: env.urgentFallbackMessage },
       corsOrigins: [...new Set([...REFERENCE_ORIGINS, env.frontendUrl])],
       ...(Result.isSuccess(livekit) ? { livekit: livekit.success } : {})
     })

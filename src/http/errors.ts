@@ -115,3 +115,66 @@ export const RateLimitedResponse = RateLimited.pipe(HttpApiSchema.encodeToWithHe
     headers: { "retry-after": String(error.retryAfterSeconds) }
   })
 }))
+
+const NO_CREDENTIAL = "This needs the session's credential: open a session with POST /session"
+
+/** A session-scoped route called with no student credential at all. */
+export class Unauthenticated extends Schema.Error<Unauthenticated>("Unauthenticated")(detail(NO_CREDENTIAL), {
+  httpApiStatus: 401
+}) {
+  static readonly error = () => new Unauthenticated({ detail: NO_CREDENTIAL })
+}
+
+const NOT_THIS_SESSION = "This credential is not for this session"
+
+/** Credentials were given, none of them for this session (whether it exists is not said). */
+export class NotThisSession extends Schema.Error<NotThisSession>("NotThisSession")(detail(NOT_THIS_SESSION), {
+  httpApiStatus: 403
+}) {
+  static readonly error = () => new NotThisSession({ detail: NOT_THIS_SESSION })
+}
+
+const TEACHER_SIGN_IN = "Sign in as a teacher first"
+
+/** A teacher route without a valid, unexpired teacher session cookie. */
+export class TeacherSignInRequired extends Schema.Error<TeacherSignInRequired>("TeacherSignInRequired")(
+  detail(TEACHER_SIGN_IN),
+  { httpApiStatus: 401 }
+) {
+  static readonly error = () => new TeacherSignInRequired({ detail: TEACHER_SIGN_IN })
+}
+
+const BAD_LINK = "This sign-in link does not work: it was already used, has expired or is incomplete. Ask for a new one."
+
+export class SignInLinkInvalid extends Schema.Error<SignInLinkInvalid>("SignInLinkInvalid")(detail(BAD_LINK), {
+  httpApiStatus: 401
+}) {
+  static readonly error = () => new SignInLinkInvalid({ detail: BAD_LINK })
+}
+
+const NO_CLAIM = "Claim one of this session's escalations first"
+
+/** A signed-in teacher without a claim on the session (and not an admin). */
+export class ClaimRequired extends Schema.Error<ClaimRequired>("ClaimRequired")(detail(NO_CLAIM), { httpApiStatus: 403 }) {
+  static readonly error = () => new ClaimRequired({ detail: NO_CLAIM })
+}
+
+const TAKEN = "Another teacher has already claimed this escalation"
+
+export class AlreadyClaimed extends Schema.Error<AlreadyClaimed>("AlreadyClaimed")(detail(TAKEN), { httpApiStatus: 409 }) {
+  static readonly error = () => new AlreadyClaimed({ detail: TAKEN })
+}
+
+const NO_ESCALATION = "Escalation not found"
+
+export class EscalationNotFound extends Schema.Error<EscalationNotFound>("EscalationNotFound")(detail(NO_ESCALATION), {
+  httpApiStatus: 404
+}) {
+  static readonly error = () => new EscalationNotFound({ detail: NO_ESCALATION })
+}
+
+const ADMINS = "Only an admin teacher may see this"
+
+export class AdminOnly extends Schema.Error<AdminOnly>("AdminOnly")(detail(ADMINS), { httpApiStatus: 403 }) {
+  static readonly error = () => new AdminOnly({ detail: ADMINS })
+}

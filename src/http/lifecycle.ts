@@ -1,5 +1,5 @@
 import { Cause, Context, Deferred, Effect, FiberMap, Layer } from "effect"
-import type { Escalation, TeacherAccess } from "../services/Escalation.ts"
+import type { Escalation } from "../services/Escalation.ts"
 import type { Job, JobStore } from "../services/JobStore.ts"
 import type { Sessions } from "../services/Sessions.ts"
 import type { TurnPipeline } from "../services/TurnPipeline.ts"
@@ -29,7 +29,7 @@ export class ServerShutdown extends Context.Service<ServerShutdown, {
 }
 
 /** What a job needs to run: where its turn is answered and the session services. */
-export type JobRequirements = TurnPipeline | JobStore | Sessions | Escalation | TeacherAccess
+export type JobRequirements = TurnPipeline | JobStore | Sessions | Escalation
 
 /**
  * Runs orchestration jobs in fibers owned by the server's scope: a dispatch returns at once,

@@ -1,11 +1,13 @@
-import { ByteSize, Cause, Effect, Layer, SchemaIssue, type Types } from "effect"
+import { ByteSize, Cause, Effect, Layer, Option, SchemaIssue, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { randomUUID } from "node:crypto"
-import { CsrfProtected, RequestGuard } from "./api.ts"
+import { Teachers } from "../services/Teachers.ts"
+import { CsrfProtected, RequestGuard, StudentAuth, TeacherAuth } from "./api.ts"
 import { ServerConfig } from "./config.ts"
 import { CsrfFailed, MalformedJson, MAX_BODY_BYTES, PayloadTooLarge, ValidationFailed, type ValidationIssue } from "./errors.ts"
-import { verifyCsrfToken } from "./tokens.ts"
+import { CsrfBinding, csrfSessionOf, readStudentCaller, StudentCaller } from "./studentAuth.ts"
+import { requireTeacher, SignedInTeacher } from "./teacherAuth.ts"
 
 export const CSRF_HEADER = "x-csrf-token"
 export const REQUEST_ID_HEADER = "x-request-id"
@@ -92,9 +94,35 @@ export const CsrfProtectedLive = Layer.effect(
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const token = request.headers[CSRF_HEADER]
-        if (token === undefined || !(yield* verifyCsrfToken(csrfSecret, token))) return yield* CsrfFailed.error()
-        return yield* httpEffect
+        const session = token === undefined ? Option.none<string>() : yield* csrfSessionOf(csrfSecret, token)
+        if (Option.isNone(session)) return yield* CsrfFailed.error()
+        return yield* Effect.provideService(httpEffect, CsrfBinding, CsrfBinding.of({ sessionId: session.value }))
       })
+    )
+  })
+)
+
+/** A signed-in teacher or 401; a due rotation of the cookie's token happens on the way. */
+export const TeacherAuthLive = Layer.effect(
+  TeacherAuth,
+  Effect.gen(function*() {
+    const context = yield* Effect.context<Teachers | ServerConfig>()
+    return TeacherAuth.of((httpEffect) =>
+      Effect.flatMap(
+        Effect.provideContext(requireTeacher, context),
+        (teacher) => Effect.provideService(httpEffect, SignedInTeacher, teacher)
+      )
+    )
+  })
+)
+
+/** Hands the handler the sessions whose credentials came with the request; the handler decides. */
+export const StudentAuthLive = Layer.effect(
+  StudentAuth,
+  Effect.gen(function*() {
+    const { studentSecret } = yield* ServerConfig
+    return StudentAuth.of((httpEffect) =>
+      Effect.flatMap(readStudentCaller(studentSecret), (caller) => Effect.provideService(httpEffect, StudentCaller, caller))
     )
   })
 )

@@ -10,6 +10,11 @@ export const LIMITS_PER_MINUTE = {
   escalate: 10,
   sessionToken: 10,
   livekitToken: 10,
+  /** a whole class behind one school address opens its pages at once; a session costs no state */
+  sessionOpen: 300,
+  teacherSignIn: 10,
+  /** sign-in attempts for one teacher account, from anywhere */
+  teacherSignInAccount: 5,
   events: 120
 } as const
 export type LimitedRoute = keyof typeof LIMITS_PER_MINUTE
@@ -22,7 +27,8 @@ const UNKNOWN_CLIENT = "127.0.0.1"
  * validation, so only well-formed, authorised requests count (the reference's order).
  */
 export class RateLimits extends Context.Service<RateLimits, {
-  readonly consume: (route: LimitedRoute) => Effect.Effect<void, RateLimited, HttpServerRequest.HttpServerRequest>
+  /** counts per client address, or per `key` when given (e.g. a teacher account) */
+  readonly consume: (route: LimitedRoute, key?: string) => Effect.Effect<void, RateLimited, HttpServerRequest.HttpServerRequest>
 }>()("http/RateLimits") {}
 
 /** The client's address: the first `X-Forwarded-For` hop behind a trusted proxy, else the peer. */
@@ -57,14 +63,14 @@ export const RateLimitsMemory = Layer.effect(
     })
     yield* Effect.sleep(Duration.millis(WINDOW_MILLIS)).pipe(Effect.andThen(sweep), Effect.forever, Effect.forkScoped)
     return RateLimits.of({
-      consume: Effect.fn("RateLimits.consume")(function*(route) {
+      consume: Effect.fn("RateLimits.consume")(function*(route, key) {
         const request = yield* HttpServerRequest.HttpServerRequest
         const limit = LIMITS_PER_MINUTE[route]
-        const key = `${route}:${clientAddress(request, trustProxy)}`
+        const windowKey = `${route}:${key ?? clientAddress(request, trustProxy)}`
         const now = yield* Clock.currentTimeMillis
-        const open = windows.get(key)
+        const open = windows.get(windowKey)
         const window = open === undefined || now - open.openedAt >= WINDOW_MILLIS ? { openedAt: now, count: 0 } : open
-        windows.set(key, window)
+        windows.set(windowKey, window)
         if (window.count >= limit) {
           return yield* new RateLimited({
             limit,

@@ -5,38 +5,60 @@ import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
 import { escalationMemory } from "../layers/memory/escalation.ts"
+import { teachersMemory } from "../layers/memory/teachers.ts"
 import { type JobRetention, jobStoreMemory } from "../layers/memory/jobStore.ts"
 import { sessionsMemory } from "../layers/memory/sessions.ts"
 import { turnPipelineInProcess } from "../layers/pipeline/inProcess.ts"
 import type { Escalation } from "../services/Escalation.ts"
 import type { JobStore } from "../services/JobStore.ts"
 import type { Sessions } from "../services/Sessions.ts"
+import type { Teachers } from "../services/Teachers.ts"
 import type { TurnPipeline, TurnProviders } from "../services/TurnPipeline.ts"
 import { TutorApi } from "./api.ts"
 import { ServerConfig } from "./config.ts"
 import { JobDispatcher, ServerShutdown } from "./lifecycle.ts"
-import { CSRF_HEADER, CsrfProtectedLive, ErrorBoundary, REQUEST_ID_HEADER, RequestGuardLive } from "./middleware.ts"
+import {
+  CSRF_HEADER,
+  CsrfProtectedLive,
+  ErrorBoundary,
+  REQUEST_ID_HEADER,
+  RequestGuardLive,
+  StudentAuthLive,
+  TeacherAuthLive
+} from "./middleware.ts"
 import { RateLimitsMemory } from "./rateLimit.ts"
 import { LiveKitRoutes } from "./routes/livekit.ts"
 import { OrchestrateRoutes } from "./routes/orchestrate.ts"
 import { SessionRoutes } from "./routes/session.ts"
 import { AUDIO_HEADERS, SpeechRoutes } from "./routes/speech.ts"
 import { SystemRoutes, TelemetryRoutes } from "./routes/system.ts"
-import { TeacherRoutes, TeacherSocketRoute } from "./routes/teacher.ts"
+import { TeacherInboxRoutes, TeacherRoutes, TeacherSignInRoutes, TeacherSocketRoute } from "./routes/teacher.ts"
 import { TeacherAccessSigned } from "./tokens.ts"
 
 const ApiRoutes = HttpApiBuilder.layer(TutorApi, { openapiPath: "/openapi.json" }).pipe(
-  Layer.provide([SystemRoutes, TelemetryRoutes, SessionRoutes, OrchestrateRoutes, SpeechRoutes, TeacherRoutes, LiveKitRoutes]),
+  Layer.provide([
+    SystemRoutes,
+    TelemetryRoutes,
+    SessionRoutes,
+    OrchestrateRoutes,
+    SpeechRoutes,
+    TeacherRoutes,
+    TeacherSignInRoutes,
+    TeacherInboxRoutes,
+    LiveKitRoutes
+  ]),
   // middleware implementations are looked up again when the routes are built: provideMerge, not provide
   Layer.provideMerge(RequestGuardLive),
-  Layer.provideMerge(CsrfProtectedLive)
+  Layer.provideMerge(CsrfProtectedLive),
+  Layer.provideMerge(StudentAuthLive),
+  Layer.provideMerge(TeacherAuthLive)
 )
 
 /** The web origins may call the API with the CSRF header and read the audio headers. */
 const Cors = Layer.unwrap(Effect.map(ServerConfig, (config) =>
   HttpRouter.cors({
     allowedOrigins: config.corsOrigins,
-    allowedHeaders: ["content-type", CSRF_HEADER],
+    allowedHeaders: ["content-type", "authorization", CSRF_HEADER],
     exposedHeaders: [REQUEST_ID_HEADER, "retry-after", ...Object.keys(AUDIO_HEADERS)],
     credentials: true
   })))
@@ -49,14 +71,15 @@ const WebApp = HttpStaticServer.layer({ root: fileURLToPath(new URL("../../web/d
 
 export const AppRoutes = Layer.mergeAll(ApiRoutes, TeacherSocketRoute, ErrorBoundary, Cors, WebApp)
 
-/** What a Version B server keeps beyond one request: jobs, sessions, escalations. */
-export type ServerPersistence = JobStore | Sessions | Escalation
+/** What a Version B server keeps beyond one request: jobs, sessions, escalations, teacher accounts. */
+export type ServerPersistence = JobStore | Sessions | Escalation | Teachers
 
 /** Everything in process memory, lost on restart: the fast HTTP tests and the benchmarks run on it. */
 export const memoryPersistence = (jobRetention?: JobRetention): Layer.Layer<ServerPersistence> => Layer.mergeAll(
   jobStoreMemory(jobRetention),
   sessionsMemory(),
-  escalationMemory()
+  escalationMemory(),
+  teachersMemory()
 )
 
 /**

@@ -1,25 +1,44 @@
-import { Context, type Effect, Schema, type Scope, type Stream } from "effect"
-import { SafetyCategory, SafetyEvidence, SafetyFinding, Severity } from "../domain/safety.ts"
+import { Context, type Effect, type Option, Schema, type Scope, type Stream } from "effect"
+import { SafetyCategory, SafetyEvidence, SafetyFinding, Severity, severityRank } from "../domain/safety.ts"
 // the trigger vocabulary is the turn pipeline's (SPEC §5 triggers), shared so both sides agree
 import { EscalationTrigger } from "../tutor/events.ts"
 import { Subject } from "./Specialists.ts"
 
 export { EscalationTrigger }
 
+/**
+ * An escalation and where it stands: open until a signed-in teacher claims it ("I'm on it"),
+ * which gives that teacher the session; resolved with a note when done. It never expires: a
+ * child's disclosure waits for an adult however long it takes.
+ */
 export const EscalationRecord = Schema.Struct({
   id: Schema.String,
   sessionId: Schema.String,
   reason: Schema.String,
   trigger: EscalationTrigger,
-  /** the teacher page's signed WebSocket URL (empty when the raiser could not sign one) */
-  teacherUrl: Schema.String,
-  /** Version A: the session's LiveKit room link carrying a teacher's LiveKit token */
-  liveKitUrl: Schema.optionalKey(Schema.String),
   /** why: category, severity and evidence; absent only on escalations from before the taxonomy */
   finding: Schema.optionalKey(SafetyFinding),
-  raisedAt: Schema.Number
+  raisedAt: Schema.Number,
+  /** the teacher who claimed it */
+  claimedBy: Schema.NullOr(Schema.String),
+  claimedAt: Schema.NullOr(Schema.Number),
+  resolvedAt: Schema.NullOr(Schema.Number),
+  resolutionNote: Schema.NullOr(Schema.String)
 })
 export type EscalationRecord = typeof EscalationRecord.Type
+
+/** Urgent first, then standard, then from before the taxonomy; oldest first within each. */
+export const byUrgency = (records: ReadonlyArray<EscalationRecord>): ReadonlyArray<EscalationRecord> =>
+  records.toSorted((a, b) =>
+    severityRank(a.finding?.severity ?? null) - severityRank(b.finding?.severity ?? null) || a.raisedAt - b.raisedAt)
+
+export type ClaimOutcome =
+  | { readonly _tag: "Claimed"; readonly record: EscalationRecord }
+  /** another teacher has it, or it is resolved */
+  | { readonly _tag: "Taken" }
+  | { readonly _tag: "Missing" }
+
+export type ResolveOutcome = "Resolved" | "NotYours" | "Missing"
 
 /** What a session's teachers see, in the reference's wire shape (§7.3). */
 export const TeacherMessage = Schema.Union([
@@ -31,14 +50,11 @@ export const TeacherMessage = Schema.Union([
   }),
   Schema.Struct({
     type: Schema.Literal("escalation"),
-    /** so a teacher's socket can acknowledge it and skip one it has already shown */
+    /** so a teacher's socket can skip one it has already shown */
     escalation_id: Schema.String,
     session_id: Schema.String,
     reason: Schema.String,
     trigger: EscalationTrigger,
-    teacher_ws_url: Schema.String,
-    /** additive to the reference's shape: only Version A's escalations have a room */
-    livekit_url: Schema.optionalKey(Schema.String),
     /** additive: the safety taxonomy's reading (absent on escalations from before it) */
     category: Schema.optionalKey(SafetyCategory),
     severity: Schema.optionalKey(Severity),
@@ -53,25 +69,25 @@ export const TeacherMessage = Schema.Union([
 ])
 export type TeacherMessage = typeof TeacherMessage.Type
 
-/** What the student's page receives from the teacher side. */
+/**
+ * What the student's page receives from the teacher side. Never a teacher grant or link: the
+ * student learns that a teacher was alerted, that one joined, and what a teacher wrote.
+ */
 export const StudentMessage = Schema.Union([
   Schema.Struct({ type: Schema.Literal("inject"), text: Schema.String, from: Schema.Literal("teacher") }),
   Schema.Struct({
     type: Schema.Literal("escalation"),
     state: Schema.Literal("pending"),
     reason: Schema.String,
-    trigger: EscalationTrigger,
-    teacher_ws_url: Schema.String,
-    livekit_url: Schema.optionalKey(Schema.String)
-  })
+    trigger: EscalationTrigger
+  }),
+  Schema.Struct({ type: Schema.Literal("teacher_joined") }),
+  /** nobody claimed the escalation in time: what to do meanwhile (configurable, per severity) */
+  Schema.Struct({ type: Schema.Literal("fallback"), text: Schema.String })
 ])
 export type StudentMessage = typeof StudentMessage.Type
 
 export type EscalationNotice = Extract<TeacherMessage, { type: "escalation" }>
-
-// absent rather than empty, so B's notices keep the reference's exact shape
-const liveKitField = (record: EscalationRecord) =>
-  record.liveKitUrl === undefined ? {} : { livekit_url: record.liveKitUrl }
 
 export const escalationNotice = (record: EscalationRecord): EscalationNotice => ({
   type: "escalation",
@@ -79,8 +95,6 @@ export const escalationNotice = (record: EscalationRecord): EscalationNotice => 
   session_id: record.sessionId,
   reason: record.reason,
   trigger: record.trigger,
-  teacher_ws_url: record.teacherUrl,
-  ...liveKitField(record),
   ...(record.finding === undefined
     ? {}
     : { category: record.finding.category, severity: record.finding.severity, evidence: record.finding.evidence })
@@ -90,29 +104,34 @@ export const studentNotice = (record: EscalationRecord): Extract<StudentMessage,
   type: "escalation",
   state: "pending",
   reason: record.reason,
-  trigger: record.trigger,
-  teacher_ws_url: record.teacherUrl,
-  ...liveKitField(record)
+  trigger: record.trigger
 })
 
 /**
  * Teacher escalation and the teacher/student channels of a session. `raise` records the
- * escalation and notifies both sides; feeds are subscribed when the effect runs, so nothing
- * published afterwards is missed. Persistent, multi-instance implementations keep this shape.
+ * escalation and notifies the inbox and both sides; feeds are subscribed when the effect runs,
+ * so nothing published afterwards is missed. Persistent, multi-instance implementations keep
+ * this shape.
  */
 export class Escalation extends Context.Service<Escalation, {
   readonly raise: (input: {
     readonly sessionId: string
     readonly reason: string
     readonly trigger: EscalationTrigger
-    readonly teacherUrl: string
-    readonly liveKitUrl?: string
     readonly finding: SafetyFinding
   }) => Effect.Effect<EscalationRecord>
-  /** escalations of the session no teacher has been shown yet, oldest first */
+  /** every escalation not resolved yet, of every session, most urgent first (the teachers' inbox) */
+  readonly open: Effect.Effect<ReadonlyArray<EscalationRecord>>
+  /** escalations of the session nobody has claimed yet, oldest first */
   readonly pending: (sessionId: string) => Effect.Effect<ReadonlyArray<EscalationRecord>>
-  /** a teacher has been shown this escalation: it is no longer pending for teachers who come later */
-  readonly acknowledge: (id: string) => Effect.Effect<void>
+  readonly get: (id: string) => Effect.Effect<Option.Option<EscalationRecord>>
+  /** atomically: one teacher gets it; claiming one's own again is still `Claimed` */
+  readonly claim: (id: string, teacherId: string) => Effect.Effect<ClaimOutcome>
+  readonly resolve: (id: string, teacherId: string, note: string) => Effect.Effect<ResolveOutcome>
+  /** the teacher holds an unresolved claim on an escalation of this session */
+  readonly holdsClaim: (sessionId: string, teacherId: string) => Effect.Effect<boolean>
+  /** a signal on every change of the inbox (raised, claimed, resolved), on any instance */
+  readonly inboxChanges: Effect.Effect<Stream.Stream<void>, never, Scope.Scope>
   readonly toTeachers: (sessionId: string, message: TeacherMessage) => Effect.Effect<void>
   readonly toStudent: (sessionId: string, message: StudentMessage) => Effect.Effect<void>
   readonly teacherFeed: (sessionId: string) => Effect.Effect<Stream.Stream<TeacherMessage>, never, Scope.Scope>
@@ -120,9 +139,11 @@ export class Escalation extends Context.Service<Escalation, {
 }>()("tutor/Escalation") {}
 
 /**
- * Grants a teacher access to one session's teacher socket: an expiring, signed WebSocket URL
- * (src/services/signing.ts), minted alike by the server and by Version A's agent.
+ * Grants the teacher who claimed a session access to its teacher socket: a short-lived URL signed
+ * for that teacher and that session (src/services/signing.ts).
  */
 export class TeacherAccess extends Context.Service<TeacherAccess, {
-  readonly grant: (sessionId: string, options?: { readonly baseUrl?: string | undefined }) => Effect.Effect<string>
+  readonly grant: (teacherId: string, sessionId: string) => Effect.Effect<string>
+  /** the teacher a grant was issued to, when it is valid for this session */
+  readonly verify: (sessionId: string, token: string) => Effect.Effect<Option.Option<string>>
 }>()("tutor/TeacherAccess") {}

@@ -89,7 +89,7 @@ export const LatencyMeasured = Schema.TaggedStruct("LatencyMeasured", {
 
 /**
  * An escalation as it is raised. Its id is the raiser's, so one whose row is written late (after
- * an outage) is still the one the teachers were told of; the store adds, later, when one saw it.
+ * an outage) is still the one the teachers were told of; the store adds, later, who claimed it.
  */
 export const NewEscalation = Schema.Struct({
   id: Schema.String,
@@ -97,19 +97,14 @@ export const NewEscalation = Schema.Struct({
   version: SessionVersion,
   trigger: EscalationTrigger,
   reason: Schema.String,
-  /** Version A: the LiveKit room link carrying the teacher's LiveKit token */
-  teacherToken: Schema.NullOr(Schema.String),
-  /** the teacher's signed WebSocket URL (both versions) */
-  teacherWsUrl: Schema.NullOr(Schema.String),
   /** why: category, severity and evidence; null only on rows from before the safety taxonomy */
   finding: Schema.NullOr(SafetyFinding),
   at: At
 })
 export type NewEscalation = typeof NewEscalation.Type
 
-/** Escalations are stored at once; these two queue them while the database cannot be reached. */
+/** Escalations are stored at once; this queues one while the database cannot be reached. */
 export const EscalationRaised = Schema.TaggedStruct("EscalationRaised", NewEscalation.fields)
-export const EscalationAcknowledged = Schema.TaggedStruct("EscalationAcknowledged", { id: Schema.String, at: At })
 
 /** A session closed while the database could not be reached: its report is built when this is written. */
 export const SessionClosed = Schema.TaggedStruct("SessionClosed", { sessionId: Schema.String, version: SessionVersion, at: At })
@@ -122,7 +117,6 @@ export const AuditEntry = Schema.Union([
   GuardrailFlagged,
   LatencyMeasured,
   EscalationRaised,
-  EscalationAcknowledged,
   SessionClosed
 ])
 export type AuditEntry = typeof AuditEntry.Type
@@ -154,7 +148,10 @@ export type StoredGuardrailEvent = typeof StoredGuardrailEvent.Type
 
 export const StoredEscalation = Schema.Struct({
   ...NewEscalation.fields,
-  acknowledgedAt: Schema.NullOr(At)
+  claimedBy: Schema.NullOr(Schema.String),
+  claimedAt: Schema.NullOr(At),
+  resolvedAt: Schema.NullOr(At),
+  resolutionNote: Schema.NullOr(Schema.String)
 })
 export type StoredEscalation = typeof StoredEscalation.Type
 
@@ -199,16 +196,19 @@ export class Store extends Context.Service<Store, {
   readonly routingDecisions: (sessionId: string) => Effect.Effect<ReadonlyArray<StoredRouting>, StoreError>
   readonly guardrailEvents: (sessionId: string) => Effect.Effect<ReadonlyArray<StoredGuardrailEvent>, StoreError>
   readonly recordEscalation: (escalation: NewEscalation) => Effect.Effect<StoredEscalation, StoreError>
-  /** none when there is no such escalation; acknowledging twice keeps the first time */
-  readonly acknowledgeEscalation: (
+  readonly escalation: (id: string) => Effect.Effect<Option.Option<StoredEscalation>, StoreError>
+  /** escalations not resolved yet (of one session, or of all), oldest first */
+  readonly openEscalations: (sessionId?: string) => Effect.Effect<ReadonlyArray<StoredEscalation>, StoreError>
+  /** atomically, for one teacher: the claimed row, or none when it is another's, resolved or unknown */
+  readonly claimEscalation: (
     id: string,
+    teacherId: string,
     at: number
   ) => Effect.Effect<Option.Option<StoredEscalation>, StoreError>
-  /** unacknowledged escalations of the session raised at or after `since`, oldest first */
-  readonly pendingEscalations: (
-    sessionId: string,
-    since: number
-  ) => Effect.Effect<ReadonlyArray<StoredEscalation>, StoreError>
+  /** only by the teacher who claimed it: the resolved row, or none */
+  readonly resolveEscalation: (
+    input: { readonly id: string; readonly teacherId: string; readonly note: string; readonly at: number }
+  ) => Effect.Effect<Option.Option<StoredEscalation>, StoreError>
 }>()("tutor/Store") {}
 
 export const AuditStats = Schema.Struct({

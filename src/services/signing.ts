@@ -1,4 +1,4 @@
-import { Clock, Effect, Redacted } from "effect"
+import { Clock, Effect, Option, Redacted } from "effect"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { TeacherAccess } from "./Escalation.ts"
 
@@ -33,15 +33,34 @@ export const verifySigned = (secret: Redacted.Redacted<string>, message: (expire
     return given.length === expected.length && timingSafeEqual(given, expected)
   })
 
+/**
+ * A token that names what it is for: `<subject>:<expire>:<hmac of purpose, subject and expire>`.
+ * The subject (a session id) is read back from the token, so one request can carry several
+ * (a browser with two student tabs) and each is checked on its own.
+ */
+export const issueBound = (secret: Redacted.Redacted<string>, purpose: string, subject: string, ttlSeconds: number) =>
+  Effect.map(issueSigned(secret, (expire) => `${purpose}:${subject}:${expire}`, ttlSeconds), (signed) => `${subject}:${signed}`)
+
+/** The subject of a valid, unexpired token issued for `purpose`; none for anything else. */
+export const verifyBound = (secret: Redacted.Redacted<string>, purpose: string, token: string) => {
+  const expireAt = token.lastIndexOf(":", token.lastIndexOf(":") - 1)
+  const subject = token.slice(0, expireAt)
+  if (expireAt < 1) return Effect.succeed(Option.none<string>())
+  return Effect.map(
+    verifySigned(secret, (expire) => `${purpose}:${subject}:${expire}`, token.slice(expireAt + 1)),
+    (valid) => valid ? Option.some(subject) : Option.none<string>()
+  )
+}
+
+/** A key derived from another for one use, so a token of one kind is never valid as another. */
+export const deriveKey = (secret: Redacted.Redacted<string>, use: string) =>
+  Redacted.make(createHmac("sha256", Redacted.value(secret)).update(use).digest("hex"))
+
 /** The teacher key derived from the CSRF secret when no TEACHER_TOKEN_SECRET is set. */
-export const deriveTeacherSecret = (csrfSecret: Redacted.Redacted<string>) =>
-  Redacted.make(createHmac("sha256", Redacted.value(csrfSecret)).update("teacher-grant").digest("hex"))
+export const deriveTeacherSecret = (csrfSecret: Redacted.Redacted<string>) => deriveKey(csrfSecret, "teacher-grant")
 
-/** A teacher grant is bound to one session: the MAC covers the session id and the expiry. */
-const grantMessage = (sessionId: string) => (expire: number) => `teacher:${sessionId}:${expire}`
-
-export const verifyTeacherGrant = (secret: Redacted.Redacted<string>, sessionId: string, token: string) =>
-  verifySigned(secret, grantMessage(sessionId), token)
+/** A teacher grant names its teacher and is bound to one session: both are under the MAC. */
+const grantPurpose = (sessionId: string) => `teacher-grant:${sessionId}`
 
 export interface TeacherGrantSigner {
   readonly secret: Redacted.Redacted<string>
@@ -50,12 +69,13 @@ export interface TeacherGrantSigner {
   readonly ttlSeconds: number
 }
 
-/** Teacher access as a signed, expiring socket grant: `<ws base>/ws/teacher/<session>?token=<grant>`. */
+/** Teacher access as a signed, short-lived socket grant: `<ws base>/ws/teacher/<session>?token=<grant>`. */
 export const signedTeacherAccess = (signer: TeacherGrantSigner) =>
   TeacherAccess.of({
-    grant: Effect.fn("TeacherAccess.grant")(function*(sessionId, options) {
-      const token = yield* issueSigned(signer.secret, grantMessage(sessionId), signer.ttlSeconds)
-      const base = (options?.baseUrl ?? signer.wsBaseUrl).replace(/\/+$/, "")
+    grant: Effect.fn("TeacherAccess.grant")(function*(teacherId, sessionId) {
+      const token = yield* issueBound(signer.secret, grantPurpose(sessionId), teacherId, signer.ttlSeconds)
+      const base = signer.wsBaseUrl.replace(/\/+$/, "")
       return `${base}/ws/teacher/${encodeURIComponent(sessionId)}?token=${encodeURIComponent(token)}`
-    })
+    }),
+    verify: (sessionId, token) => verifyBound(signer.secret, grantPurpose(sessionId), token)
   })

@@ -1,5 +1,5 @@
 import { Clock, Effect, Stream } from "effect"
-import { Escalation, TeacherAccess } from "../services/Escalation.ts"
+import { Escalation } from "../services/Escalation.ts"
 import { INTERRUPTED_BY_RESTART, isFinished, type Job, JobStore } from "../services/JobStore.ts"
 import { Sessions } from "../services/Sessions.ts"
 import { TurnPipeline } from "../services/TurnPipeline.ts"
@@ -23,7 +23,6 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
   const jobs = yield* JobStore
   const sessions = yield* Sessions
   const escalation = yield* Escalation
-  const access = yield* TeacherAccess
   const pipeline = yield* TurnPipeline
   const { id, sessionId, studentText } = job
   yield* Effect.annotateCurrentSpan({ "job.id": id, "session.id": sessionId })
@@ -86,9 +85,8 @@ export const runJob = Effect.fn("JobRunner.run")(function*(job: Job) {
         )
       case "escalation":
         return Effect.gen(function*() {
-          const teacherUrl = yield* access.grant(sessionId)
           yield* update((current) => ({ ...current, finding: event.finding }))
-          yield* escalation.raise({ sessionId, reason: event.reason, trigger: event.trigger, teacherUrl, finding: event.finding })
+          yield* escalation.raise({ sessionId, reason: event.reason, trigger: event.trigger, finding: event.finding })
           yield* sessions.record(sessionId, { _tag: "Escalated", reason: event.reason, trigger: event.trigger, finding: event.finding })
         })
       case "done":

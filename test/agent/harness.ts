@@ -1,5 +1,5 @@
 import { initializeLogger, type llm, voice } from "@livekit/agents"
-import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import type { Safety } from "../../src/services/Safety.ts"
 import { testSafety } from "../../src/layers/test/safety.ts"
 import { escalationMemory } from "../../src/layers/memory/escalation.ts"
@@ -8,12 +8,12 @@ import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guard
 import { type SpecialistsScript, testSpecialists } from "../../src/layers/test/specialists.ts"
 import { testSpeech } from "../../src/layers/test/speech.ts"
 import { type AgentRuntime, OrchestratorAgent, type TutorUserData } from "../../src/agent/agents.ts"
-import { LiveKitConfig, type LiveKitSettings } from "../../src/agent/config.ts"
+import type { LiveKitSettings } from "../../src/agent/config.ts"
 import type { EnglishJob, OutgoingData } from "../../src/agent/messages.ts"
 import { EnglishDispatch, EnglishUnavailable, RoomChannel } from "../../src/agent/room.ts"
 import { makeTutorSession } from "../../src/agent/session.ts"
 import { SessionState } from "../../src/agent/state.ts"
-import { roomForSession, TeacherAccessFromEnv, TeacherRoomLiveKit } from "../../src/agent/tokens.ts"
+import { roomForSession } from "../../src/agent/tokens.ts"
 
 // LiveKit's logger must exist before any session is built (LIVEKIT_NOTES §2.1)
 initializeLogger({ pretty: false, level: "silent" })
@@ -22,12 +22,6 @@ export const LIVEKIT: LiveKitSettings = {
   url: "ws://127.0.0.1:7880",
   apiKey: "test-key",
   apiSecret: Redacted.make("test-secret-that-is-long-enough-for-hs256")
-}
-
-/** The agent's environment for teacher grants: the server's CSRF secret, from which both derive the teacher key. */
-export const AGENT_ENV: Readonly<Record<string, string>> = {
-  CSRF_SECRET: "test-csrf-secret-shared-with-the-server",
-  BACKEND_B_WS_URL: "ws://tutor.example.test:8001"
 }
 
 /** LiveKit's FakeLLM, also keeping every chat context it was asked about (to see what the orchestrator heard). */
@@ -58,8 +52,6 @@ export interface HarnessOptions {
   readonly safety?: Layer.Layer<Safety>
   readonly englishDown?: boolean
   readonly sessionId?: string
-  /** the agent process's environment (teacher-grant variables); default `AGENT_ENV` */
-  readonly env?: Readonly<Record<string, string>>
 }
 
 /**
@@ -89,10 +81,8 @@ export const startTutor = async (options: HarnessOptions): Promise<Harness> => {
       escalationMemory(),
       sessionsMemory(),
       room,
-      english,
-      TeacherAccessFromEnv.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(options.env ?? AGENT_ENV)))),
-      TeacherRoomLiveKit
-    ).pipe(Layer.provide(Layer.succeed(LiveKitConfig, LIVEKIT)))
+      english
+    )
   )
   const sessionId = options.sessionId ?? "s-test"
   const state = new SessionState(sessionId, roomForSession(sessionId))

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest"
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string
+    /** one-time sign-in paths (`/teacher/sign-in#…`), each good for one sign-in */
+    teacherLinks: { ada: string; bob: string; lead: string; adaPhone: string; demo: string }
   }
 }
 
@@ -23,6 +25,8 @@ export const launchBrowser = (): Promise<Browser> =>
   })
 
 export const baseUrl = (): string => inject("baseUrl")
+
+export const teacherLinks = () => inject("teacherLinks")
 
 export const DESKTOP = { width: 1280, height: 900 } as const
 export const MOBILE = { width: 375, height: 812 } as const

@@ -46,9 +46,13 @@ describe("Mobile layout smoke tests (375×812)", () => {
     await screenshot(page, "mobile-student-b")
   })
 
-  it("teacher page fits", async () => {
-    const page = await open(context, "/teacher?v=b&session=test-sess")
-    await page.getByTestId("teacher-inject-input").waitFor()
+  it("teacher pages fit (signed out, and the sign-in page)", async () => {
+    const page = await open(context, "/teacher")
+    await page.getByTestId("teacher-sign-in-needed").waitFor()
     await noHorizontalScroll(page)
+    const signIn = await open(context, "/teacher/sign-in#00000000-0000-4000-8000-000000000000.not-a-real-link")
+    await signIn.getByTestId("teacher-sign-in-button").waitFor()
+    await noHorizontalScroll(signIn)
+    await screenshot(signIn, "mobile-teacher-sign-in")
   })
 })

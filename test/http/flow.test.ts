@@ -6,7 +6,7 @@ import { JobStore } from "../../src/services/JobStore.ts"
 import { ProviderError } from "../../src/services/ProviderError.ts"
 import { Specialists } from "../../src/services/Specialists.ts"
 import { Speech } from "../../src/services/Speech.ts"
-import { dispatch, openSse, postRequest, SCRIPTED_COST_USD, SCRIPTED_USAGE, testServer } from "./harness.ts"
+import { dispatch, openSse, openStudent, postRequest, SCRIPTED_COST_USD, SCRIPTED_USAGE, testServer } from "./harness.ts"
 
 const answer = [
   { text: "First sentence is here. " },
@@ -30,8 +30,9 @@ describe("orchestrate → events → progressive speech", () => {
 
   it.live("streams the job's status and safe sentences as SSE, then done", () =>
     Effect.gen(function*() {
-      const jobId = yield* dispatch("s-flow", "Tell me three things")
-      const events = yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "done")
+      const student = yield* openStudent
+      const jobId = yield* dispatch(student, "Tell me three things")
+      const events = yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`, student), "done")
       const names = events.map((event) => event.event)
       expect(names.filter((name) => name !== "status")).toEqual(["sentence", "sentence", "sentence", "done"])
       expect(events.filter((event) => event.event === "sentence").map((event) => event.data)).toEqual(
@@ -47,8 +48,9 @@ describe("orchestrate → events → progressive speech", () => {
 
   it.live("says when the guardrail rewrote a sentence: a guardrail event {index, action} before that sentence", () =>
     Effect.gen(function*() {
-      const jobId = yield* dispatch("s-flagged", "Tell me three things")
-      const events = yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "done")
+      const student = yield* openStudent
+      const jobId = yield* dispatch(student, "Tell me three things")
+      const events = yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`, student), "done")
       const named = events.filter((event) => event.event !== "status")
       expect(named.map((event) => event.event)).toEqual(["sentence", "guardrail", "sentence", "sentence", "done"])
       expect(named[1]?.data).toEqual({ index: 1, action: "rewritten" })
@@ -76,10 +78,13 @@ describe("orchestrate → events → progressive speech", () => {
           )
       }))
       yield* Effect.gen(function*() {
-        const jobId = yield* dispatch("s-flow", "Tell me three things")
+        const student = yield* openStudent
+        const jobId = yield* dispatch(student, "Tell me three things")
         // speech may start once the job is processing: wait for its first safe sentence
-        yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "sentence")
-        const response = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId })))
+        yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`, student), "sentence")
+        const response = yield* HttpClient.execute(
+          yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId }), { as: student })
+        )
         expect(response.status).toBe(200)
         expect(response.headers["content-type"]).toBe("audio/pcm")
         expect([
@@ -98,9 +103,10 @@ describe("orchestrate → events → progressive speech", () => {
 
   it.live("a speech failure mid-stream aborts the response and puts an error event on the job", () =>
     Effect.gen(function*() {
-      const jobId = yield* dispatch("s-tts-fail", "Tell me three things")
-      yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`), "done")
-      const response = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId })))
+      const student = yield* openStudent
+      const jobId = yield* dispatch(student, "Tell me three things")
+      yield* takeUntil(yield* openSse(`/orchestrate/${jobId}/events`, student), "done")
+      const response = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId }), { as: student }))
       expect(response.status).toBe(200)
       const received: Array<Uint8Array> = []
       const outcome = yield* Stream.runForEach(response.stream, (bytes) => Effect.sync(() => received.push(bytes))).pipe(

@@ -3,7 +3,12 @@ import { Duration, Effect, Layer, Queue, Redacted, References, Schema, Stream } 
 import { SafetyFinding } from "../../src/domain/safety.ts"
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "effect/http"
 import { Socket } from "effect/socket"
-import { ServerConfig, type ServerSettings } from "../../src/http/config.ts"
+import {
+  DEFAULT_FALLBACK_MESSAGES,
+  DEFAULT_TEACHER_FALLBACK,
+  ServerConfig,
+  type ServerSettings
+} from "../../src/http/config.ts"
 import { makeServer, type ServerPersistence } from "../../src/http/server.ts"
 import { RealtimeUnavailable } from "../../src/layers/local/realtime.ts"
 import { type GuardrailScript, testGuardrail } from "../../src/layers/test/guardrail.ts"
@@ -24,10 +29,13 @@ export const testSettings: ServerSettings = {
   host: "127.0.0.1",
   port: 0,
   csrfSecret: Redacted.make(TEST_CSRF_SECRET),
+  studentSecret: Redacted.make("test-student-secret"),
   teacherSecret: Redacted.make("test-teacher-secret"),
   teacherGrantTtl: Duration.hours(1),
   publicWsUrl: "ws://localhost:8001",
   trustProxy: false,
+  teacherFallbackAfter: DEFAULT_TEACHER_FALLBACK,
+  fallbackMessages: DEFAULT_FALLBACK_MESSAGES,
   corsOrigins: ["http://localhost:3000"]
 }
 
@@ -104,33 +112,62 @@ const read = (response: HttpClientResponse.HttpClientResponse) =>
     body: text.length === 0 ? null : JSON.parse(text)
   }))
 
-export const get = (path: string) => Effect.flatMap(HttpClient.get(path), read)
+/** A student session as `POST /session` opened it: its id, bearer credential and first CSRF token. */
+export interface Student {
+  readonly sessionId: string
+  readonly token: string
+  readonly csrf: string
+}
 
-export const csrfToken = Effect.gen(function*() {
-  const reply = yield* get("/csrf/token")
-  const body = yield* Schema.decodeUnknownEffect(Schema.Struct({ token: Schema.String }))(reply.body)
-  return body.token
+const authorization = (as: Student | undefined): Record<string, string> =>
+  as === undefined ? {} : { authorization: `Bearer ${as.token}` }
+
+/** A GET, as nobody or as the given student (bearer credential). */
+export const get = (path: string, as?: Student) =>
+  Effect.flatMap(HttpClient.execute(HttpClientRequest.get(path).pipe(HttpClientRequest.setHeaders(authorization(as)))), read)
+
+const Opened = Schema.Struct({ session_id: Schema.String, token: Schema.String, csrf_token: Schema.String })
+
+/** Opens a student session as a client would (`POST /session`). */
+export const openStudent = Effect.gen(function*() {
+  const reply = yield* Effect.flatMap(HttpClient.execute(HttpClientRequest.post("/session")), read)
+  const opened = yield* Schema.decodeUnknownEffect(Opened)(reply.body)
+  return { sessionId: opened.session_id, token: opened.token, csrf: opened.csrf_token } satisfies Student
 })
 
-/** A GET with the CSRF header, as the web app asks for its LiveKit token. */
-export const getProtected = (path: string) =>
+/** A fresh CSRF token of the student's session. */
+export const csrfToken = (as: Student) =>
   Effect.gen(function*() {
-    const request = HttpClientRequest.get(path).pipe(HttpClientRequest.setHeader("x-csrf-token", yield* csrfToken))
+    const reply = yield* get(`/csrf/token?session_id=${as.sessionId}`, as)
+    const body = yield* Schema.decodeUnknownEffect(Schema.Struct({ token: Schema.String }))(reply.body)
+    return body.token
+  })
+
+/** A GET with the CSRF header, as the web app asks for its LiveKit token. */
+export const getProtected = (path: string, as: Student) =>
+  Effect.gen(function*() {
+    const request = HttpClientRequest.get(path).pipe(HttpClientRequest.setHeaders({ ...authorization(as), "x-csrf-token": as.csrf }))
     return yield* Effect.flatMap(HttpClient.execute(request), read)
   })
 
 export interface PostOptions {
-  /** a token to send; by default a fresh valid one, `null` sends none */
+  /** the student the request speaks for: its bearer credential and (unless `csrf` says otherwise) its CSRF token */
+  readonly as?: Student
+  /** a CSRF token to send instead of the student's; `null` sends none */
   readonly csrf?: string | null
   readonly headers?: Record<string, string>
 }
 
-/** A POST request with the CSRF header set as the web app would. */
+/** A POST request with the credential and CSRF header set as the web app would. */
 export const postRequest = (path: string, body: string | undefined, options: PostOptions = {}) =>
-  Effect.gen(function*() {
-    const token = options.csrf === undefined ? yield* csrfToken : options.csrf
+  Effect.sync(() => {
+    const token = options.csrf === undefined ? options.as?.csrf ?? null : options.csrf
     return HttpClientRequest.post(path).pipe(
-      HttpClientRequest.setHeaders({ ...(token === null ? {} : { "x-csrf-token": token }), ...options.headers }),
+      HttpClientRequest.setHeaders({
+        ...authorization(options.as),
+        ...(token === null ? {} : { "x-csrf-token": token }),
+        ...options.headers
+      }),
       body === undefined ? (request) => request : HttpClientRequest.bodyText(body, "application/json")
     )
   })
@@ -143,9 +180,9 @@ export const post = (path: string, body?: unknown, options: PostOptions = {}) =>
 
 const JobId = Schema.Struct({ job_id: Schema.String })
 
-export const dispatch = (sessionId: string, studentText: string) =>
+export const dispatch = (as: Student, studentText: string) =>
   Effect.gen(function*() {
-    const reply = yield* post("/orchestrate", { session_id: sessionId, student_text: studentText })
+    const reply = yield* post("/orchestrate", { session_id: as.sessionId, student_text: studentText }, { as })
     return (yield* Schema.decodeUnknownEffect(JobId)(reply.body)).job_id
   })
 
@@ -166,8 +203,8 @@ export const SCRIPTED_USAGE: TokenUsage = { model: "claude-haiku-4-5", inputToke
 /** (1000 × $1 + 200 × $5) / 1e6 */
 export const SCRIPTED_COST_USD = 0.002
 
-export const waitFor = (jobId: string, seconds = 10) =>
-  Effect.flatMap(post(`/orchestrate/${jobId}/wait?timeout=${seconds}`), (reply) =>
+export const waitFor = (as: Student, jobId: string, seconds = 10) =>
+  Effect.flatMap(post(`/orchestrate/${jobId}/wait?timeout=${seconds}`, undefined, { as }), (reply) =>
     Schema.decodeUnknownEffect(JobStatusReply)(reply.body))
 
 export interface SseEvent {
@@ -192,19 +229,21 @@ export const sseEvents = (response: HttpClientResponse.HttpClientResponse) =>
   )
 
 /** Opens an SSE stream; the returned queue receives its events. */
-export const openSse = (path: string) =>
+export const openSse = (path: string, as?: Student, headers: Record<string, string> = {}) =>
   Effect.gen(function*() {
-    const response = yield* HttpClient.get(path)
+    const response = yield* HttpClient.execute(
+      HttpClientRequest.get(path).pipe(HttpClientRequest.setHeaders({ ...authorization(as), ...headers }))
+    )
     const inbox = yield* Queue.unbounded<SseEvent>()
     yield* sseEvents(response).pipe(Stream.runForEach((event) => Queue.offer(inbox, event)), Effect.ignore, Effect.forkScoped)
     return inbox
   })
 
 /** A teacher WebSocket whose received messages land in a queue. */
-export const connectTeacher = (pathAndQuery: string) =>
+export const connectTeacher = (pathAndQuery: string, headers?: Record<string, string>) =>
   Effect.gen(function*() {
     const url = yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address.replace("http", "ws") + pathAndQuery))
-    const socket = yield* Socket.makeWebSocket(url)
+    const socket = yield* Socket.makeWebSocket(url, headers === undefined ? {} : { headers })
     const pull = yield* Socket.readerString(socket)
     const writer = yield* socket.writer
     const inbox = yield* Queue.unbounded<unknown>()

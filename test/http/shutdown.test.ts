@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Logger, Queue, Scope } from "effect"
-import { dispatch, openSse, testServer } from "./harness.ts"
+import { dispatch, openSse, openStudent, testServer } from "./harness.ts"
 
 describe("graceful shutdown", () => {
   it.live("a running job is interrupted, open streams end, and nothing is reported as an error", () =>
@@ -24,8 +24,9 @@ describe("graceful shutdown", () => {
         scope
       )
       const events = yield* Effect.gen(function*() {
-        const jobId = yield* dispatch("s-shutdown", "Tell me a long story")
-        const inbox = yield* openSse(`/orchestrate/${jobId}/events`)
+        const student = yield* openStudent
+        const jobId = yield* dispatch(student, "Tell me a long story")
+        const inbox = yield* openSse(`/orchestrate/${jobId}/events`, student)
         // the job is mid-answer: its first sentence is out, the specialist is still streaming
         while ((yield* Queue.take(inbox)).event !== "sentence");
         return inbox

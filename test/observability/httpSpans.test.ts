@@ -2,7 +2,7 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { dispatch, post, testServer, waitFor } from "../http/harness.ts"
+import { dispatch, openStudent, post, testServer, waitFor } from "../http/harness.ts"
 
 const exporter = new InMemorySpanExporter()
 const InMemoryTracing = NodeSdk.layer(() => ({
@@ -14,15 +14,16 @@ layer(testServer().pipe(Layer.provideMerge(InMemoryTracing)), { excludeTestServi
   it.effect("a browser event becomes a frontend.* span joined to the turn's spans by the session id", () =>
     Effect.gen(function*() {
       exporter.reset()
-      const sessionId = "trace-session-7"
+      const student = yield* openStudent
+      const sessionId = student.sessionId
       const reply = yield* post("/events", {
         session_id: sessionId,
         event_name: "question.selected",
         attributes: { version: "b", index: 2 }
-      })
+      }, { as: student, csrf: null })
       expect(reply.status).toBe(200)
-      const jobId = yield* dispatch(sessionId, "What is 25% of 80?")
-      yield* waitFor(jobId)
+      const jobId = yield* dispatch(student, "What is 25% of 80?")
+      yield* waitFor(student, jobId)
       const spans = exporter.getFinishedSpans()
       const frontend = spans.find((span) => span.name === "frontend.question.selected")
       expect(frontend?.attributes).toMatchObject({

@@ -7,7 +7,7 @@ import { testSpecialists } from "../../src/layers/test/specialists.ts"
 import { testSpeech } from "../../src/layers/test/speech.ts"
 import { TurnPipeline } from "../../src/services/TurnPipeline.ts"
 import type { TurnEvent } from "../../src/tutor/events.ts"
-import { dispatch, testServer, waitFor } from "../http/harness.ts"
+import { dispatch, openStudent, testServer, waitFor } from "../http/harness.ts"
 import { ProviderStub } from "../stub/providerStub.ts"
 
 /*
@@ -73,7 +73,8 @@ describe("turn worker pool (child processes over Effect RPC)", () => {
       const server = testServer({ turns: turnPipelineWorkers({ size: 1, env: { ...stub.env, TUTOR_PROVIDERS: "live" } }) })
       const job = yield* Effect.gen(function*() {
         // the worker process starts with the server: on a slow host that is most of the wait
-        return yield* waitFor(yield* dispatch("w-4", "Why did the Roman Empire fall?"), 50)
+        const student = yield* openStudent
+        return yield* waitFor(student, yield* dispatch(student, "Why did the Roman Empire fall?"), 50)
       }).pipe(Effect.provide(server))
       expect(job).toMatchObject({
         status: "complete",

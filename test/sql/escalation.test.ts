@@ -35,7 +35,6 @@ describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTI
         sessionId,
         reason: "The student asked for a teacher",
         trigger: "api",
-        teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t",
         finding: requestedFinding("api")
       })
       yield* first.toStudent(sessionId, { type: "inject", text: "Try drawing it.", from: "teacher" })
@@ -54,9 +53,33 @@ describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTI
       // a teacher who connects later to the other instance finds it pending in the table
       expect(yield* second.pending(sessionId)).toEqual([record])
     }).pipe(Effect.scoped), 30_000)
+
+  it.live("two instances claiming the same escalation at once: exactly one teacher gets it; both inboxes hear of it", () =>
+    Effect.gen(function*() {
+      const { url } = yield* freshPostgresDatabase
+      const instance = Effect.map(
+        Layer.build(escalationSql().pipe(Layer.provide(auditLog()), Layer.provideMerge(storeSql), Layer.provide(postgresDatabase({ url: Redacted.make(url) })))),
+        Context.get(Escalation)
+      )
+      const first = yield* instance
+      const second = yield* instance
+      const changesOnSecond = yield* second.inboxChanges
+      const heard = yield* changesOnSecond.pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
+      const record = yield* first.raise({
+        sessionId: `race-${crypto.randomUUID()}`,
+        reason: "The student asked for a teacher",
+        trigger: "api",
+        finding: requestedFinding("api")
+      })
+      const [ada, bob] = [crypto.randomUUID(), crypto.randomUUID()]
+      const outcomes = yield* Effect.all([first.claim(record.id, ada), second.claim(record.id, bob)], { concurrency: 2 })
+      expect(outcomes.map((outcome) => outcome._tag).toSorted()).toEqual(["Claimed", "Taken"])
+      // raised and claimed: the other instance's inbox was told twice
+      expect(yield* Fiber.join(heard).pipe(Effect.timeout("2 seconds"))).toHaveLength(2)
+    }).pipe(Effect.scoped), 30_000)
 })
 
-/** Version A's escalations carry both links; the SQL layer keeps the room link in `teacher_token`. */
+/** The claim rules are the same in memory and on every SQL target. */
 const implementations = [
   { name: "memory", layer: escalationMemory() },
   ...targets.map(({ layer, name }) => ({
@@ -67,45 +90,51 @@ const implementations = [
   }))
 ]
 
-describe.each(implementations)("Escalation links on $name", ({ layer }) => {
-  it.live("an escalation keeps its LiveKit room link apart from its socket link, and one without a room has none", () =>
+describe.each(implementations)("Escalation claims on $name", ({ layer }) => {
+  it.live("open until claimed by one teacher, resolved only by them; the student hears the teacher joined; no links", () =>
     Effect.gen(function*() {
       const escalation = yield* Escalation
-      const sessionId = `links-${crypto.randomUUID()}`
-      const teachers = yield* escalation.teacherFeed(sessionId)
+      const sessionId = `claims-${crypto.randomUUID()}`
+      const [ada, bob] = [crypto.randomUUID(), crypto.randomUUID()]
       const student = yield* escalation.studentFeed(sessionId)
+      const teachers = yield* escalation.teacherFeed(sessionId)
+      const studentSaw = yield* student.pipe(Stream.take(3), Stream.runCollect, Effect.forkChild)
       const teacherSaw = yield* teachers.pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
-      const studentSaw = yield* student.pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
 
-      const fromAgent = yield* escalation.raise({
+      const asked = yield* escalation.raise({ sessionId, reason: "Needs a human", trigger: "api", finding: requestedFinding("api") })
+      const disclosed = yield* escalation.raise({
         sessionId,
         reason: "escalate_to_teacher",
         trigger: "classifier",
-        teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=grant`,
-        liveKitUrl: "wss://livekit.example.test/?room=tutor-x&token=jwt",
-        finding: findingOf("distress", [{ check: "classifier", label: "escalate_to_teacher", score: 1 }])
+        finding: findingOf("self_harm", [{ check: "classifier", label: "escalate_to_teacher", score: 1 }])
       })
-      const fromApi = yield* escalation.raise({
-        sessionId,
-        reason: "Needs a human",
-        trigger: "api",
-        teacherUrl: `ws://localhost:8001/ws/teacher/${sessionId}?token=other`,
-        finding: requestedFinding("api")
-      })
-      expect(fromAgent.liveKitUrl).toBe("wss://livekit.example.test/?room=tutor-x&token=jwt")
-      expect(fromApi).not.toHaveProperty("liveKitUrl")
-      // read back from where late teachers find them (the table, for SQL)
-      expect(yield* escalation.pending(sessionId)).toEqual([fromAgent, fromApi])
+      // urgent first in the inbox; both waiting for a teacher
+      expect((yield* escalation.open).filter((record) => record.sessionId === sessionId).map((record) => record.id))
+        .toEqual([disclosed.id, asked.id])
+      expect((yield* escalation.pending(sessionId)).map((record) => record.id)).toEqual([asked.id, disclosed.id])
 
-      const teacherNotices = yield* Fiber.join(teacherSaw).pipe(Effect.timeout("1 second"))
-      expect(teacherNotices).toEqual([escalationNotice(fromAgent), escalationNotice(fromApi)])
-      expect(teacherNotices[0]).toMatchObject({
-        teacher_ws_url: fromAgent.teacherUrl,
-        livekit_url: "wss://livekit.example.test/?room=tutor-x&token=jwt"
-      })
-      expect(teacherNotices[1]).not.toHaveProperty("livekit_url")
-      const studentNotices = yield* Fiber.join(studentSaw).pipe(Effect.timeout("1 second"))
-      expect(studentNotices).toEqual([studentNotice(fromAgent), studentNotice(fromApi)])
-      expect(studentNotices[0]).toMatchObject({ livekit_url: "wss://livekit.example.test/?room=tutor-x&token=jwt" })
+      const claimed = yield* escalation.claim(disclosed.id, ada)
+      expect(claimed._tag).toBe("Claimed")
+      expect(yield* escalation.claim(disclosed.id, ada)).toMatchObject({ _tag: "Claimed" })
+      expect(yield* escalation.claim(disclosed.id, bob)).toEqual({ _tag: "Taken" })
+      expect(yield* escalation.claim(crypto.randomUUID(), bob)).toEqual({ _tag: "Missing" })
+      expect([yield* escalation.holdsClaim(sessionId, ada), yield* escalation.holdsClaim(sessionId, bob)]).toEqual([true, false])
+      expect((yield* escalation.pending(sessionId)).map((record) => record.id)).toEqual([asked.id])
+
+      expect(yield* escalation.resolve(disclosed.id, bob, "not mine")).toBe("NotYours")
+      expect(yield* escalation.resolve(disclosed.id, ada, "Talked with her and her parents")).toBe("Resolved")
+      expect(yield* escalation.resolve(disclosed.id, ada, "again")).toBe("NotYours")
+      expect(yield* escalation.holdsClaim(sessionId, ada)).toBe(false)
+      const resolved = yield* escalation.get(disclosed.id)
+      expect(resolved._tag === "Some" ? [resolved.value.claimedBy, resolved.value.resolutionNote] : null)
+        .toEqual([ada, "Talked with her and her parents"])
+      expect((yield* escalation.open).filter((record) => record.sessionId === sessionId).map((record) => record.id))
+        .toEqual([asked.id])
+
+      expect(yield* Fiber.join(teacherSaw).pipe(Effect.timeout("1 second")))
+        .toEqual([escalationNotice(asked), escalationNotice(disclosed)])
+      const heard = yield* Fiber.join(studentSaw).pipe(Effect.timeout("1 second"))
+      expect(heard).toEqual([studentNotice(asked), studentNotice(disclosed), { type: "teacher_joined" }])
+      expect(JSON.stringify(heard)).not.toContain("token")
     }).pipe(Effect.provide(layer), Effect.scoped), 60_000)
 })

@@ -7,9 +7,9 @@ import { postgresDatabase } from "../../src/layers/sql/database.ts"
 import { sqlPersistence } from "../../src/layers/sql/index.ts"
 import { storeSql } from "../../src/layers/sql/store.ts"
 import { knownPcm } from "../../src/layers/test/speech.ts"
-import { TeacherAccess } from "../../src/services/Escalation.ts"
 import { type AuditEntry, AuditLog } from "../../src/services/Store.ts"
-import { connectTeacher, dispatch, get, openSse, post, postRequest, testServer, waitFor } from "../http/harness.ts"
+import { dispatch, get, openSse, openStudent, post, postRequest, testServer, waitFor } from "../http/harness.ts"
+import { claimSession, newTeacher, openSocket } from "../http/teachers.ts"
 import { freshPostgresDatabase, POSTGRES_SERVER } from "./databases.ts"
 import { tcpProxy } from "./tcpProxy.ts"
 
@@ -111,9 +111,9 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
   it.live("students are answered and spoken to through the outage; the rows land once the database is back", () =>
     Effect.gen(function*() {
       const { direct, proxied, proxy } = yield* databaseBehindProxy
-      const sessionId = "s-outage"
-      const transcript = direct<{ readonly speaker: string; readonly text: string }>`
-        SELECT speaker, text FROM transcript_turns WHERE session_id = ${sessionId} ORDER BY turn_index`
+      const transcript = (sessionId: string) =>
+        direct<{ readonly speaker: string; readonly text: string }>`
+          SELECT speaker, text FROM transcript_turns WHERE session_id = ${sessionId} ORDER BY turn_index`
       const jobRow = (id: string) => direct<{ readonly status: string; readonly safe_text: string | null }>`
         SELECT status::text AS status, safe_text FROM orchestrator_jobs WHERE id = ${id}::uuid`
       /** polls the table on its own connection until `check` holds; a timeout shows what is there */
@@ -135,22 +135,28 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
         })
       }))
       yield* Effect.gen(function*() {
-        const grant = new URL(yield* TeacherAccess.use((access) => access.grant(sessionId)))
-        const teacher = yield* connectTeacher(`${grant.pathname}${grant.search}`)
-        expect(yield* Queue.take(teacher.inbox)).toMatchObject({ type: "connected" })
+        // opening a session touches no table
+        const student = yield* openStudent
+        const sessionId = student.sessionId
+        // a teacher claimed the student's call while the database was up, and watches
+        yield* post("/escalate", { session_id: sessionId, reason: "Needs a human" }, { as: student })
+        const ada = yield* newTeacher("Ada")
+        yield* claimSession(ada, sessionId)
+        const teacher = yield* openSocket(ada, sessionId)
+        expect(yield* Queue.takeN(teacher.inbox, 2)).toMatchObject([{ type: "connected" }, { type: "escalation" }])
 
         // up: a turn, stored
-        const before = yield* waitFor(yield* dispatch(sessionId, "What is 25% of 80?"))
+        const before = yield* waitFor(student, yield* dispatch(student, "What is 25% of 80?"))
         expect(before.status).toBe("complete")
         yield* eventually(jobRow(before.job_id), (rows) => rows[0]?.status === "complete")
-        yield* eventually(transcript, (rows) => rows.length === 2)
+        yield* eventually(transcript(sessionId), (rows) => rows.length === 2)
         yield* Queue.takeN(teacher.inbox, 2)
 
         // down: the next turn is answered, streamed and spoken all the same
         yield* proxy.close
-        const jobId = yield* dispatch(sessionId, "And 50% of 80?")
-        const events = yield* openSse(`/orchestrate/${jobId}/events`)
-        const during = yield* waitFor(jobId)
+        const jobId = yield* dispatch(student, "And 50% of 80?")
+        const events = yield* openSse(`/orchestrate/${jobId}/events`, student)
+        const during = yield* waitFor(student, jobId)
         expect(during).toMatchObject({ status: "complete", safe_text: sentences.join(" "), tts_ready: true })
         const streamed: Array<unknown> = []
         for (let event = yield* Queue.take(events); ; event = yield* Queue.take(events)) {
@@ -158,13 +164,14 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
           if (event.event === "done") break
         }
         expect(streamed).toEqual(sentences.map((text, index) => ({ index, text })))
-        const speech = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId })))
+        const speech = yield* HttpClient.execute(yield* postRequest("/tts/stream", JSON.stringify({ job_id: jobId }), { as: student }))
         expect(speech.status).toBe(200)
         expect(Buffer.concat(yield* speech.stream.pipe(Stream.runCollect)))
           .toEqual(Buffer.concat(sentences.map((sentence) => knownPcm(sentence))))
 
         // the teacher on this instance still hears the turn and an escalation
-        expect((yield* post("/escalate", { session_id: sessionId, reason: "Stuck during the outage" })).status).toBe(200)
+        expect((yield* post("/escalate", { session_id: sessionId, reason: "Stuck during the outage" }, { as: student })).status)
+          .toBe(200)
         expect(yield* Queue.takeN(teacher.inbox, 3).pipe(Effect.timeout("2 seconds"))).toMatchObject([
           { type: "transcript", speaker: "student", text: "And 50% of 80?" },
           { type: "transcript", speaker: "tutor", text: sentences.join(" ") },
@@ -172,17 +179,17 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
         ])
 
         // a job only the table holds cannot be read now: a 503 to retry, not a 500 or a 404
-        const stored = yield* get(`/orchestrate/${before.job_id}`)
+        const stored = yield* get(`/orchestrate/${before.job_id}`, student)
         expect(stored).toMatchObject({ status: 503, body: { detail: "Job store unavailable, try again shortly" } })
         // closing answers from memory; the close itself waits in the queue behind the turns
-        const closed = yield* post(`/session/${sessionId}/close`)
+        const closed = yield* post(`/session/${sessionId}/close`, undefined, { as: student })
         expect(closed).toMatchObject({ status: 200, body: { report: { turns: 4, subjects: ["math"] } } })
         // nothing of the outage is in the table yet
-        expect((yield* transcript).length).toBe(2)
+        expect((yield* transcript(sessionId)).length).toBe(2)
 
         // back: every row of the outage lands, in order, and the stored job is readable again
         yield* proxy.open
-        const landed = yield* eventually(transcript, (rows) => rows.length === 4)
+        const landed = yield* eventually(transcript(sessionId), (rows) => rows.length === 4)
         expect(landed).toEqual([
           { speaker: "student", text: "What is 25% of 80?" },
           { speaker: "tutor", text: sentences.join(" ") },
@@ -192,16 +199,16 @@ describe("Version B server when its database goes away (PostgreSQL behind a loop
         yield* eventually(jobRow(jobId), (rows) => rows[0]?.status === "complete")
         expect(yield* jobRow(jobId)).toEqual([{ status: "complete", safe_text: sentences.join(" ") }])
         const escalations = yield* eventually(
-          direct<{ readonly reason: string }>`SELECT reason FROM escalation_events WHERE session_id = ${sessionId}`,
-          (rows) => rows.length === 1
+          direct<{ readonly reason: string }>`SELECT reason FROM escalation_events WHERE session_id = ${sessionId} ORDER BY seq`,
+          (rows) => rows.length === 2
         )
-        expect(escalations).toEqual([{ reason: "Stuck during the outage" }])
+        expect(escalations).toEqual([{ reason: "Needs a human" }, { reason: "Stuck during the outage" }])
         const routed = yield* eventually(
           direct<{ readonly to_agent: string }>`SELECT to_agent FROM routing_decisions WHERE session_id = ${sessionId}`,
           (rows) => rows.length === 2
         )
         expect(routed).toEqual([{ to_agent: "math" }, { to_agent: "math" }])
-        expect((yield* get(`/orchestrate/${before.job_id}`)).status).toBe(200)
+        expect((yield* get(`/orchestrate/${before.job_id}`, student)).status).toBe(200)
         // the report written late is built from all of it
         const [report] = yield* eventually(
           direct<{ readonly report: unknown }>`

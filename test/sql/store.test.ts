@@ -43,7 +43,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         const ranAgain = yield* PgMigrator.run({ loader: migrations }).pipe(Effect.provide(NodeServices.layer))
         expect(ranAgain).toEqual([])
         const recorded = yield* sql<{ readonly name: string }>`SELECT name FROM effect_sql_migrations ORDER BY migration_id`
-        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions", "turn_usage", "safety_findings"])
+        expect(recorded.map((row) => row.name)).toEqual(["initial_schema", "orchestrator_jobs", "session_report", "turn_latencies", "job_interventions", "turn_usage", "safety_findings", "teacher_accounts"])
         // and each step is idempotent SQL in its own right
         for (const step of Object.values(migrationSteps)) yield* step
       }))
@@ -208,7 +208,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         expect((yield* store.transcript(sessionId)).map((turn) => turn.turnIndex)).toEqual(Array.from({ length: 25 }, (_, i) => i))
       }))
 
-    it.effect("escalations: recorded, pending until acknowledged, and part of the report", () =>
+    it.effect("escalations: recorded, open until resolved, claimed by one teacher only, and part of the report", () =>
       Effect.gen(function*() {
         const store = yield* Store
         const sessionId = uniqueSession("escalation")
@@ -219,21 +219,23 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           version: "b",
           trigger: "student_request",
           reason: "Student asked for a teacher",
-          teacherToken: null,
-          teacherWsUrl: "ws://localhost:8001/ws/teacher/x?token=t",
           finding: SELF_HARM,
           at: now
         })
-        expect(raised).toMatchObject({ sessionId, trigger: "student_request", acknowledgedAt: null, at: now, finding: SELF_HARM })
-        expect((yield* store.pendingEscalations(sessionId, now - 1000)).map((e) => e.id)).toEqual([raised.id])
-        expect(yield* store.pendingEscalations(sessionId, now + 1)).toEqual([])
-        const acknowledged = yield* store.acknowledgeEscalation(raised.id, now + 10)
-        expect(Option.map(acknowledged, (e) => e.acknowledgedAt)).toEqual(Option.some(now + 10))
-        // the first acknowledgement stands
-        const again = yield* store.acknowledgeEscalation(raised.id, now + 20)
-        expect(Option.map(again, (e) => e.acknowledgedAt)).toEqual(Option.some(now + 10))
-        expect(yield* store.acknowledgeEscalation("not-a-uuid", now)).toEqual(Option.none())
-        expect(yield* store.pendingEscalations(sessionId, 0)).toEqual([])
+        expect(raised).toMatchObject({ sessionId, trigger: "student_request", claimedBy: null, resolvedAt: null, at: now, finding: SELF_HARM })
+        expect((yield* store.openEscalations(sessionId)).map((e) => e.id)).toEqual([raised.id])
+        const [ada, bob] = [crypto.randomUUID(), crypto.randomUUID()]
+        const claimed = yield* store.claimEscalation(raised.id, ada, now + 10)
+        expect(Option.map(claimed, (e) => [e.claimedBy, e.claimedAt])).toEqual(Option.some([ada, now + 10]))
+        // the first claim stands; a second teacher gets nothing
+        expect(yield* store.claimEscalation(raised.id, bob, now + 20)).toEqual(Option.none())
+        expect(Option.map(yield* store.claimEscalation(raised.id, ada, now + 30), (e) => e.claimedAt)).toEqual(Option.some(now + 10))
+        expect(yield* store.claimEscalation("not-a-uuid", ada, now)).toEqual(Option.none())
+        expect(yield* store.resolveEscalation({ id: raised.id, teacherId: bob, note: "no", at: now + 40 })).toEqual(Option.none())
+        const resolved = yield* store.resolveEscalation({ id: raised.id, teacherId: ada, note: "Talked to her", at: now + 50 })
+        expect(Option.map(resolved, (e) => [e.resolvedAt, e.resolutionNote])).toEqual(Option.some([now + 50, "Talked to her"]))
+        expect(yield* store.openEscalations(sessionId)).toEqual([])
+        expect(Option.map(yield* store.escalation(raised.id), (e) => e.id)).toEqual(Option.some(raised.id))
         const report = yield* store.closeSession({ sessionId, version: "b", at: now })
         expect(report.escalated).toBe(true)
         expect(report.escalations).toEqual([{
@@ -245,7 +247,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         }])
       }))
 
-    it.effect("escalations queued during an outage land once, with the raiser's id, and take a queued acknowledgement", () =>
+    it.effect("escalations queued during an outage land once, with the raiser's id", () =>
       Effect.gen(function*() {
         const store = yield* Store
         const sessionId = uniqueSession("queued-escalation")
@@ -257,8 +259,6 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           version: "a",
           trigger: "classifier",
           reason: "Off-topic and upset",
-          teacherToken: "wss://livekit.example.test/?room=r",
-          teacherWsUrl: null,
           finding: requestedFinding("api"),
           at: now
         } as const
@@ -266,13 +266,13 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         yield* store.write([raised])
         yield* store.write([raised])
         const { _tag, ...fields } = raised
-        expect(yield* store.pendingEscalations(sessionId, now - 1000)).toEqual([{ ...fields, acknowledgedAt: null }])
-        yield* store.write([{ _tag: "EscalationAcknowledged", id: raised.id, at: now + 5 }])
-        expect(yield* store.pendingEscalations(sessionId, now - 1000)).toEqual([])
+        expect(yield* store.openEscalations(sessionId)).toEqual([
+          { ...fields, claimedBy: null, claimedAt: null, resolvedAt: null, resolutionNote: null }
+        ])
         expect((yield* store.closeSession({ sessionId, version: "a", at: now + 10 })).escalated).toBe(true)
       }))
 
-    it.effect("escalations reach this instance's teacher and student, and wait in the table for late teachers", () =>
+    it.effect("escalations reach this instance's teacher and student, and wait in the table until claimed", () =>
       Effect.gen(function*() {
         const escalation = yield* Escalation
         const sessionId = uniqueSession("raise")
@@ -285,7 +285,6 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
           sessionId,
           reason: "Student asked for a teacher",
           trigger: "student_request",
-          teacherUrl: "ws://localhost:8001/ws/teacher/x?token=t",
           finding: SELF_HARM
         })
         // teachers learn why, and how urgent, with the evidence
@@ -295,7 +294,7 @@ describe.each(targets)("SQL persistence on $name", ({ layer: target }) => {
         // a teacher connecting later, to an instance started since, finds it in the table
         const late = yield* Escalation.use((restarted) => restarted.pending(sessionId)).pipe(Effect.provide(escalationSql()))
         expect(late).toEqual([record])
-        yield* (yield* Store).acknowledgeEscalation(record.id, record.raisedAt + 1)
+        yield* escalation.claim(record.id, crypto.randomUUID())
         expect(yield* escalation.pending(sessionId)).toEqual([])
       }).pipe(Effect.provide(escalationSql())))
 

@@ -1,6 +1,7 @@
 import { Landing } from "./pages/Landing.tsx"
 import { StudentPage } from "./pages/StudentPage.tsx"
 import { TeacherPage } from "./pages/TeacherPage.tsx"
+import { TeacherSignInPage } from "./pages/TeacherSignInPage.tsx"
 import type { Route } from "./route.ts"
 
 /** Pages are separate documents (plain links), so the route is read once per load. */
@@ -11,7 +12,9 @@ export function App({ route }: { route: Route }) {
     case "student":
       return <StudentPage version={route.version} tradeoff={route.tradeoff} activeStep={route.activeStep} />
     case "teacher":
-      return <TeacherPage version={route.version} session={route.session} token={route.token} />
+      return <TeacherPage session={route.session} />
+    case "teacher-sign-in":
+      return <TeacherSignInPage />
     case "not-found":
       return (
         <main class="page">

@@ -4,7 +4,9 @@ import { type FlowStepId, isFlowStep } from "./components/FlowVisualizer.tsx"
 export type Route =
   | { readonly page: "landing" }
   | { readonly page: "student"; readonly version: Version; readonly tradeoff: TradeoffTrigger | null; readonly activeStep: FlowStepId | null }
-  | { readonly page: "teacher"; readonly version: Version; readonly session: string; readonly token: string }
+  | { readonly page: "teacher-sign-in" }
+  /** `session`: the claimed session to open; null for the inbox */
+  | { readonly page: "teacher"; readonly session: string | null }
   | { readonly page: "not-found"; readonly path: string }
 
 /** `?v=b` is Version B; anything else (or nothing) is A, as in the reference. */
@@ -27,7 +29,10 @@ export const parseRoute = (location: { pathname: string; search: string }): Rout
       }
     }
     case "/teacher":
-      return { page: "teacher", version: versionOf(params), session: params.get("session") ?? "", token: params.get("token") ?? "" }
+      return { page: "teacher", session: params.get("session") || null }
+    // the sign-in token is in the fragment, which the page reads itself
+    case "/teacher/sign-in":
+      return { page: "teacher-sign-in" }
     default:
       return { page: "not-found", path }
   }

@@ -6,6 +6,7 @@ import { TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
 import { LiveKitUnavailable } from "../errors.ts"
 import { RateLimits } from "../rateLimit.ts"
+import { requireStudentWrite } from "../studentAuth.ts"
 
 export const LiveKitRoutes = HttpApiBuilder.group(TutorApi, "livekit", Effect.fn(function*(handlers) {
   const { livekit } = yield* ServerConfig
@@ -14,6 +15,7 @@ export const LiveKitRoutes = HttpApiBuilder.group(TutorApi, "livekit", Effect.fn
     // CSRF and the query are checked before this runs; a server without LiveKit has no token to
     // ration, so it answers 503 before the limit counts (the page asks once per load)
     token: Effect.fn("LiveKit.token")(function*({ query }) {
+      yield* requireStudentWrite(query.session_id)
       if (livekit === undefined) return yield* LiveKitUnavailable.error()
       yield* limits.consume("livekitToken")
       return yield* studentTokenResponse(query).pipe(

@@ -1,25 +1,16 @@
 import { Duration, Effect, Option, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import {
-  isFinished,
-  type Job,
-  type JobNotFound as NoSuchJob,
-  JobStore,
-  type JobStoreUnavailable as StoreAway
-} from "../../services/JobStore.ts"
+import { isFinished, type Job, JobStore } from "../../services/JobStore.ts"
 import { TutorApi } from "../api.ts"
-import { JobNotFound, JobStoreUnavailable, JobTimedOut } from "../errors.ts"
+import { JobTimedOut } from "../errors.ts"
 import { JobDispatcher, ServerShutdown } from "../lifecycle.ts"
 import { RateLimits } from "../rateLimit.ts"
 import { keepAlive, sseEvent, sseResponse } from "../sse.ts"
+import { jobLookup, ownJob, ownJobWrite, requireStudentWrite } from "../studentAuth.ts"
 
 /** `/wait` waits 30 s by default (reference) and never longer than 60 s (the reference had no cap). */
 export const DEFAULT_WAIT_SECONDS = 30
 export const MAX_WAIT_SECONDS = 60
-
-/** The store's "no such job" as the reference's 404 body; a store it cannot reach as a 503. */
-export const jobLookup = <A, R>(effect: Effect.Effect<A, NoSuchJob | StoreAway, R>) =>
-  Effect.mapError(effect, (error) => error._tag === "JobNotFound" ? JobNotFound.error() : JobStoreUnavailable.error())
 
 export const toJobStatus = (job: Job) => ({
   job_id: job.id,
@@ -68,15 +59,17 @@ export const OrchestrateRoutes = HttpApiBuilder.group(TutorApi, "orchestrate", E
   return handlers.handleAll({
     // answers as soon as the job exists; the work runs in a fiber owned by the server
     dispatch: Effect.fn("Orchestrate.dispatch")(function*({ payload }) {
+      yield* requireStudentWrite(payload.session_id)
       yield* limits.consume("orchestrate")
       const job = yield* jobs.create({ sessionId: payload.session_id, studentText: payload.student_text })
       yield* dispatcher.dispatch(job)
       return { job_id: job.id }
     }),
     status: Effect.fn("Orchestrate.status")(function*({ params }) {
-      return toJobStatus(yield* jobLookup(jobs.get(params.job_id)))
+      return toJobStatus(yield* ownJob(params.job_id))
     }),
     wait: Effect.fn("Orchestrate.wait")(function*({ params, query }) {
+      yield* ownJobWrite(params.job_id)
       const seconds = Math.min(query.timeout ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS)
       const finished = yield* jobs.watch(params.job_id).pipe(
         Stream.filter(isFinished),
@@ -91,7 +84,7 @@ export const OrchestrateRoutes = HttpApiBuilder.group(TutorApi, "orchestrate", E
       }))
     }),
     events: Effect.fn("Orchestrate.events")(function*({ params }) {
-      yield* jobLookup(jobs.get(params.job_id))
+      yield* ownJob(params.job_id)
       const events = jobEvents(Stream.orDie(jobs.watch(params.job_id))).pipe(
         Stream.merge(keepAlive, { haltStrategy: "left" }),
         Stream.interruptWhen(shutdown.signal)

@@ -7,7 +7,7 @@ import { TutorApi } from "../api.ts"
 import { JobFailed, JobNotReady } from "../errors.ts"
 import { JobDispatcher } from "../lifecycle.ts"
 import { RateLimits } from "../rateLimit.ts"
-import { jobLookup } from "./orchestrate.ts"
+import { ownJobWrite } from "../studentAuth.ts"
 
 /** The job ended in error while its speech was streaming: what was spoken stays, the rest never comes. */
 class AnswerAborted extends Schema.TaggedError<AnswerAborted>()("AnswerAborted", { message: Schema.String }) {}
@@ -53,8 +53,8 @@ export const SpeechRoutes = HttpApiBuilder.group(TutorApi, "tts", Effect.fn(func
 
   return handlers.handleAll({
     stream: Effect.fn("Speech.stream")(function*({ payload }) {
+      const job = yield* ownJobWrite(payload.job_id)
       yield* limits.consume("tts")
-      const job = yield* jobLookup(jobs.get(payload.job_id))
       if (job.status === "error") return yield* new JobFailed({ detail: job.errorMessage ?? "Job failed" })
       if (job.status === "pending" || (isFinished(job) && (!job.ttsReady || !job.safeText))) {
         return yield* JobNotReady.error()

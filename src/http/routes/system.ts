@@ -4,7 +4,7 @@ import { Realtime } from "../../services/Realtime.ts"
 import { TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
 import { RateLimits } from "../rateLimit.ts"
-import { CSRF_TTL_SECONDS, issueCsrfToken } from "../tokens.ts"
+import { CSRF_TTL_SECONDS, issueCsrfToken, requireStudent } from "../studentAuth.ts"
 
 export const SystemRoutes = HttpApiBuilder.group(TutorApi, "system", Effect.fn(function*(handlers) {
   const { csrfSecret, livekit } = yield* ServerConfig
@@ -14,7 +14,10 @@ export const SystemRoutes = HttpApiBuilder.group(TutorApi, "system", Effect.fn(f
     health: () => Effect.succeed({ status: "ok", version: "b" } as const),
     // the reference served this at `/`, which is kept free for the web app
     info: () => Effect.succeed({ service: "version-b-backend", docs: "/openapi.json", health: "/health" }),
-    csrfToken: () => Effect.map(issueCsrfToken(csrfSecret), (token) => ({ token, ttl: CSRF_TTL_SECONDS }))
+    csrfToken: Effect.fn("System.csrfToken")(function*({ query }) {
+      yield* requireStudent(query.session_id)
+      return { token: yield* issueCsrfToken(csrfSecret, query.session_id), ttl: CSRF_TTL_SECONDS }
+    })
   })
 }))
 
@@ -23,6 +26,7 @@ export const TelemetryRoutes = HttpApiBuilder.group(TutorApi, "telemetry", Effec
   return handlers.handleAll({
     // a browser event becomes a span carrying the same session id as the turn spans (SPEC §10)
     events: Effect.fn("Telemetry.events")(function*({ payload }) {
+      yield* requireStudent(payload.session_id)
       yield* limits.consume("events")
       const attributes = Object.fromEntries(
         Object.entries(payload.attributes ?? {}).map(([key, value]) => [`frontend.${key}`, value])

@@ -1,6 +1,8 @@
-import { Clock, Duration, Effect, Layer, PubSub, RcMap, Ref, Stream } from "effect"
+import { Clock, Effect, Layer, Option, PubSub, RcMap, Ref, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import {
+  byUrgency,
+  type ClaimOutcome,
   Escalation,
   type EscalationRecord,
   escalationNotice,
@@ -12,17 +14,33 @@ import {
 export interface EscalationLimits {
   /** messages a slow reader may lag behind before the oldest are dropped for it */
   readonly bufferPerReader: number
-  /** an escalation stays pending for late teachers this long (the teacher grant's lifetime) */
-  readonly pendingTtl: Duration.Input
-  readonly maxPendingPerSession: number
-  readonly maxSessions: number
+  /** resolved escalations are forgotten first, then the oldest, beyond this many */
+  readonly maxKept: number
 }
 
 const defaultLimits: EscalationLimits = {
   bufferPerReader: 256,
-  pendingTtl: Duration.hours(1),
-  maxPendingPerSession: 20,
-  maxSessions: 10_000
+  maxKept: 10_000
+}
+
+/** Keeps the unresolved ones as long as possible: the resolved are dropped first. */
+const bounded = (records: ReadonlyMap<string, EscalationRecord>, max: number): Map<string, EscalationRecord> => {
+  const next = new Map(records)
+  for (const [id, record] of next) {
+    if (next.size <= max) break
+    if (record.resolvedAt !== null) next.delete(id)
+  }
+  for (const id of next.keys()) {
+    if (next.size <= max) break
+    next.delete(id)
+  }
+  return next
+}
+
+/** Claims an escalation for a teacher if it is free (or already theirs) and unresolved. */
+export const claimRecord = (record: EscalationRecord, teacherId: string, now: number): EscalationRecord | null => {
+  if (record.resolvedAt !== null || (record.claimedBy !== null && record.claimedBy !== teacherId)) return null
+  return record.claimedBy === teacherId ? record : { ...record, claimedBy: teacherId, claimedAt: now }
 }
 
 interface Channels {
@@ -33,14 +51,13 @@ interface Channels {
 /**
  * In-process escalation: one pair of sliding PubSubs per session (a dead or slow socket loses
  * its own oldest messages and never blocks a broadcast), released when nobody listens.
- * Pending escalations are kept in memory, bounded, so they do not survive a restart.
+ * Escalations are kept in memory, bounded, so they do not survive a restart.
  */
 export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.Layer<Escalation> =>
   Layer.effect(
     Escalation,
     Effect.gen(function*() {
-      const { bufferPerReader, maxPendingPerSession, maxSessions, pendingTtl } = { ...defaultLimits, ...limits }
-      const pendingMillis = Duration.toMillis(Duration.fromInputUnsafe(pendingTtl))
+      const { bufferPerReader, maxKept } = { ...defaultLimits, ...limits }
       const channels = yield* RcMap.make({
         lookup: (_sessionId: string) =>
           Effect.gen(function*() {
@@ -52,7 +69,8 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
         // a socket reconnecting at once reuses them; nothing is replayed, so keeping them longer buys nothing
         idleTimeToLive: "5 seconds"
       })
-      const pendingBySession = yield* Ref.make(new Map<string, ReadonlyArray<EscalationRecord>>())
+      const records = yield* Ref.make<ReadonlyMap<string, EscalationRecord>>(new Map())
+      const inbox = yield* Effect.acquireRelease(PubSub.sliding<void>(bufferPerReader), PubSub.shutdown)
 
       // a session nobody has listened to lately has no channels, and a message for it goes nowhere:
       // creating them would allocate two buffers per session for every transcript line
@@ -70,8 +88,7 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
           return Stream.fromSubscription(subscription)
         })
 
-      const live = (records: ReadonlyArray<EscalationRecord>, now: number) =>
-        records.filter((record) => now - record.raisedAt <= pendingMillis)
+      const all = Effect.map(Ref.get(records), (map) => [...map.values()])
 
       const toTeachers = (sessionId: string, message: TeacherMessage) =>
         publish(sessionId, (pair) => pair.teachers, message)
@@ -81,16 +98,17 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
       return Escalation.of({
         raise: Effect.fn("Escalation.raise")(function*(input) {
           const now = yield* Clock.currentTimeMillis
-          const record: EscalationRecord = { id: randomUUID(), raisedAt: now, ...input }
-          yield* Ref.update(pendingBySession, (map) => {
-            const next = new Map(map)
-            const kept = live(next.get(input.sessionId) ?? [], now).slice(-(maxPendingPerSession - 1))
-            next.delete(input.sessionId)
-            next.set(input.sessionId, [...kept, record])
-            const oldest = next.keys().next()
-            if (next.size > maxSessions && !oldest.done) next.delete(oldest.value)
-            return next
-          })
+          const record: EscalationRecord = {
+            id: randomUUID(),
+            raisedAt: now,
+            claimedBy: null,
+            claimedAt: null,
+            resolvedAt: null,
+            resolutionNote: null,
+            ...input
+          }
+          yield* Ref.update(records, (map) => bounded(new Map(map).set(record.id, record), maxKept))
+          yield* PubSub.publish(inbox, undefined)
           yield* toTeachers(input.sessionId, escalationNotice(record))
           yield* toStudent(input.sessionId, studentNotice(record))
           yield* Effect.logInfo("escalation raised").pipe(
@@ -98,22 +116,41 @@ export const escalationMemory = (limits: Partial<EscalationLimits> = {}): Layer.
           )
           return record
         }),
-        pending: Effect.fn("Escalation.pending")(function*(sessionId) {
+        open: Effect.map(all, (list) => byUrgency(list.filter((record) => record.resolvedAt === null))),
+        pending: (sessionId) =>
+          Effect.map(all, (list) =>
+            list.filter((record) => record.sessionId === sessionId && record.claimedBy === null && record.resolvedAt === null)),
+        get: (id) => Effect.map(Ref.get(records), (map) => Option.fromNullishOr(map.get(id))),
+        claim: Effect.fn("Escalation.claim")(function*(id, teacherId) {
           const now = yield* Clock.currentTimeMillis
-          return live((yield* Ref.get(pendingBySession)).get(sessionId) ?? [], now)
-        }),
-        acknowledge: Effect.fn("Escalation.acknowledge")(function*(id) {
-          yield* Ref.update(pendingBySession, (map) => {
-            const entry = [...map].find(([, records]) => records.some((record) => record.id === id))
-            if (entry === undefined) return map
-            const [sessionId, records] = entry
-            const next = new Map(map)
-            const left = records.filter((record) => record.id !== id)
-            if (left.length === 0) next.delete(sessionId)
-            else next.set(sessionId, left)
-            return next
+          const outcome = yield* Ref.modify(records, (map): readonly [ClaimOutcome, ReadonlyMap<string, EscalationRecord>] => {
+            const record = map.get(id)
+            if (record === undefined) return [{ _tag: "Missing" }, map]
+            const claimed = claimRecord(record, teacherId, now)
+            return claimed === null ? [{ _tag: "Taken" }, map] : [{ _tag: "Claimed", record: claimed }, new Map(map).set(id, claimed)]
           })
+          if (outcome._tag === "Claimed") {
+            yield* PubSub.publish(inbox, undefined)
+            yield* toStudent(outcome.record.sessionId, { type: "teacher_joined" })
+          }
+          return outcome
         }),
+        resolve: Effect.fn("Escalation.resolve")(function*(id, teacherId, note) {
+          const now = yield* Clock.currentTimeMillis
+          const outcome = yield* Ref.modify(records, (map) => {
+            const record = map.get(id)
+            if (record === undefined) return ["Missing" as const, map]
+            if (record.claimedBy !== teacherId || record.resolvedAt !== null) return ["NotYours" as const, map]
+            return ["Resolved" as const, new Map(map).set(id, { ...record, resolvedAt: now, resolutionNote: note })]
+          })
+          if (outcome === "Resolved") yield* PubSub.publish(inbox, undefined)
+          return outcome
+        }),
+        holdsClaim: (sessionId, teacherId) =>
+          Effect.map(all, (list) =>
+            list.some((record) =>
+              record.sessionId === sessionId && record.claimedBy === teacherId && record.resolvedAt === null)),
+        inboxChanges: Effect.map(PubSub.subscribe(inbox), Stream.fromSubscription),
         toTeachers,
         toStudent,
         teacherFeed: (sessionId) => feed(sessionId, (pair) => pair.teachers),

@@ -4,7 +4,7 @@ import { NodeServices } from "@effect/platform-node"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { Broadcast, broadcastInProcess, broadcastPostgres } from "./broadcast.ts"
@@ -45,6 +45,48 @@ export const postgresDatabase = (options: PostgresOptions): Layer.Layer<Database
 /** `:memory:` keeps nothing; anything else is a directory (created if missing). */
 export const IN_MEMORY = ":memory:"
 
+/** Whether a process with this id is running (signal 0 tests without sending anything). */
+const isRunning = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, it is just not ours to signal
+    return error instanceof Error && "code" in error && error.code === "EPERM"
+  }
+}
+
+/**
+ * PGlite's files must be opened by one process at a time (two would corrupt them): a lock file
+ * beside them holds the owner's pid. A lock left by a process that died is taken over.
+ */
+const lockDataDir = (directory: string, fail: (cause: unknown) => EmbeddedDatabaseError) =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const lock = `${directory}.lock`
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            writeFileSync(lock, String(process.pid), { flag: "wx" })
+            return lock
+          } catch (error) {
+            if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
+            const owner = Number(readFileSync(lock, "utf8").trim())
+            if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+              throw new Error(
+                `the embedded database is in use by process ${owner} (a running server?): stop it first, or set DATABASE_URL to share a PostgreSQL`
+              )
+            }
+            rmSync(lock, { force: true })
+          }
+        }
+        throw new Error(`could not lock ${directory}`)
+      },
+      catch: fail
+    }),
+    (lock) => Effect.sync(() => rmSync(lock, { force: true }))
+  )
+
 /**
  * Serves an in-process PGlite over the Postgres wire protocol on a unix socket in a fresh
  * private (0700) directory, so only this user can reach it, and no TCP port is taken.
@@ -54,14 +96,13 @@ const servePglite = (dataDir: string) =>
   Effect.gen(function*() {
     const fail = (cause: unknown) =>
       new EmbeddedDatabaseError({ dataDir, message: cause instanceof Error ? cause.message : String(cause) })
+    if (dataDir !== IN_MEMORY) {
+      mkdirSync(resolve(dataDir), { recursive: true })
+      yield* lockDataDir(resolve(dataDir), fail)
+    }
     const db = yield* Effect.acquireRelease(
       Effect.tryPromise({
-        try: () => {
-          if (dataDir === IN_MEMORY) return PGlite.create()
-          const directory = resolve(dataDir)
-          mkdirSync(directory, { recursive: true })
-          return PGlite.create(directory)
-        },
+        try: () => dataDir === IN_MEMORY ? PGlite.create() : PGlite.create(resolve(dataDir)),
         catch: fail
       }),
       (db) => Effect.promise(() => db.close())

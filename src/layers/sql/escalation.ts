@@ -1,6 +1,8 @@
-import { Clock, Duration, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Clock, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import {
+  byUrgency,
+  type ClaimOutcome,
   Escalation,
   type EscalationRecord,
   escalationNotice,
@@ -15,39 +17,36 @@ import { Broadcast } from "./broadcast.ts"
 export interface EscalationSqlOptions {
   /** which front door raises escalations here (the `escalation_events.version` column) */
   readonly version: SessionVersion
-  /** an escalation stays pending for late teachers this long (the teacher grant's lifetime) */
-  readonly pendingTtl: Duration.Input
 }
 
-const defaults: EscalationSqlOptions = { version: "b", pendingTtl: Duration.hours(1) }
+const defaults: EscalationSqlOptions = { version: "b" }
 
-/** A message on its way to the teachers or the student of one session, on any instance. */
+/** A message on its way to the teachers or the student of one session, or "the inbox changed", on any instance. */
 const Envelope = Schema.Union([
   Schema.Struct({ to: Schema.Literal("teachers"), sessionId: Schema.String, message: TeacherMessage }),
-  Schema.Struct({ to: Schema.Literal("student"), sessionId: Schema.String, message: StudentMessage })
+  Schema.Struct({ to: Schema.Literal("student"), sessionId: Schema.String, message: StudentMessage }),
+  Schema.Struct({ to: Schema.Literal("inbox") })
 ])
 type Envelope = typeof Envelope.Type
 const decodeEnvelope = Schema.decodeUnknownOption(Schema.fromJsonString(Envelope))
 
-/**
- * `teacher_ws_url` holds the signed teacher-socket link and `teacher_token` Version A's LiveKit
- * room link (which carries the teacher's LiveKit token), so the existing columns suffice.
- */
 const toRecord = (row: StoredEscalation): EscalationRecord => ({
   id: row.id,
   sessionId: row.sessionId,
   reason: row.reason,
   trigger: row.trigger,
-  teacherUrl: row.teacherWsUrl ?? "",
-  ...(row.teacherToken === null ? {} : { liveKitUrl: row.teacherToken }),
   ...(row.finding === null ? {} : { finding: row.finding }),
-  raisedAt: row.at
+  raisedAt: row.at,
+  claimedBy: row.claimedBy,
+  claimedAt: row.claimedAt,
+  resolvedAt: row.resolvedAt,
+  resolutionNote: row.resolutionNote
 })
 
 /**
  * Escalation on the database, for several server instances. `raise` writes an
- * `escalation_events` row (so a teacher who connects later, to any instance, after any restart,
- * finds it pending) and then notifies. Every teacher/student message goes through `Broadcast`
+ * `escalation_events` row (so the inbox of any instance, after any restart, shows it until a
+ * teacher resolves it) and then notifies; claims are atomic updates of that row. Every teacher/student message goes through `Broadcast`
  * (LISTEN/NOTIFY on PostgreSQL, a PubSub in process on the embedded database) and each instance
  * hands what it hears to its own sockets through the in-memory per-session channels.
  */
@@ -57,18 +56,24 @@ export const escalationSql = (
   Layer.effect(
     Escalation,
     Effect.gen(function*() {
-      const { pendingTtl, version } = { ...defaults, ...options }
-      const pendingMillis = Duration.toMillis(Duration.fromInputUnsafe(pendingTtl))
+      const { version } = { ...defaults, ...options }
       // this instance's sockets: the in-memory implementation, used only for its local fan-out
       const local = yield* Escalation
       const store = yield* Store
       const audit = yield* AuditLog
       const broadcast = yield* Broadcast
+      const inbox = yield* Effect.acquireRelease(PubSub.sliding<void>(64), PubSub.shutdown)
 
-      const deliver = (envelope: Envelope) =>
-        envelope.to === "teachers"
-          ? local.toTeachers(envelope.sessionId, envelope.message)
-          : local.toStudent(envelope.sessionId, envelope.message)
+      const deliver = (envelope: Envelope) => {
+        switch (envelope.to) {
+          case "teachers":
+            return local.toTeachers(envelope.sessionId, envelope.message)
+          case "student":
+            return local.toStudent(envelope.sessionId, envelope.message)
+          case "inbox":
+            return Effect.asVoid(PubSub.publish(inbox, undefined))
+        }
+      }
 
       // subscribed before the layer is ready: nothing broadcast after start-up is missed
       const heard = yield* broadcast.subscribe
@@ -82,13 +87,16 @@ export const escalationSql = (
         Effect.forkScoped
       )
 
+      // an inbox that cannot be read is an error to see, not an empty inbox to trust
+      const openRows = (sessionId?: string) => Effect.orDie(store.openEscalations(sessionId))
+
       const send = (envelope: Envelope) => {
         const payload = JSON.stringify(envelope)
         // what cannot cross instances still reaches this instance's sockets, and the loss is logged
         const localOnly = (why: string) =>
           Effect.andThen(
             Effect.logWarning(`escalation: ${why}; delivered on this instance only`).pipe(
-              Effect.annotateLogs({ sessionId: envelope.sessionId, type: envelope.message.type })
+              Effect.annotateLogs(envelope.to === "inbox" ? {} : { sessionId: envelope.sessionId, type: envelope.message.type })
             ),
             deliver(envelope)
           )
@@ -107,9 +115,6 @@ export const escalationSql = (
             version,
             trigger: input.trigger,
             reason: input.reason,
-            teacherToken: input.liveKitUrl ?? null,
-            // an agent without the signing secret has no socket link: stored as absent, not as ""
-            teacherWsUrl: input.teacherUrl === "" ? null : input.teacherUrl,
             finding: input.finding,
             at: yield* Clock.currentTimeMillis
           }
@@ -123,7 +128,8 @@ export const escalationSql = (
                 )
                 : Effect.logError(`escalation: not stored, teachers online are still notified: ${error.message}`))
           )
-          const record = toRecord({ ...raised, acknowledgedAt: null })
+          const record = toRecord({ ...raised, claimedBy: null, claimedAt: null, resolvedAt: null, resolutionNote: null })
+          yield* send({ to: "inbox" })
           yield* send({ to: "teachers", sessionId: input.sessionId, message: escalationNotice(record) })
           yield* send({ to: "student", sessionId: input.sessionId, message: studentNotice(record) })
           yield* Effect.logInfo("escalation raised").pipe(
@@ -131,24 +137,35 @@ export const escalationSql = (
           )
           return record
         }),
-        pending: Effect.fn("Escalation.pending")(function*(sessionId) {
+        open: Effect.map(openRows(), (rows) => byUrgency(rows.map(toRecord))),
+        pending: (sessionId) =>
+          Effect.map(openRows(sessionId), (rows) => rows.filter((row) => row.claimedBy === null).map(toRecord)),
+        get: (id) => Effect.map(Effect.orDie(store.escalation(id)), Option.map(toRecord)),
+        claim: Effect.fn("Escalation.claim")(function*(id, teacherId) {
           const now = yield* Clock.currentTimeMillis
-          return yield* store.pendingEscalations(sessionId, now - pendingMillis).pipe(
-            Effect.map((rows) => rows.map(toRecord)),
-            Effect.catchTag("StoreError", (error) =>
-              Effect.as(Effect.logError(`escalation: pending escalations unavailable: ${error.message}`), []))
-          )
+          // a claim must be the database's word: with the database away it fails (a 500) rather than guess
+          const claimed = yield* Effect.orDie(store.claimEscalation(id, teacherId, now))
+          if (Option.isSome(claimed)) {
+            const record = toRecord(claimed.value)
+            yield* send({ to: "inbox" })
+            yield* send({ to: "student", sessionId: record.sessionId, message: { type: "teacher_joined" } })
+            return { _tag: "Claimed", record } satisfies ClaimOutcome
+          }
+          const known = yield* Effect.orDie(store.escalation(id))
+          return Option.isSome(known) ? { _tag: "Taken" } satisfies ClaimOutcome : { _tag: "Missing" } satisfies ClaimOutcome
         }),
-        acknowledge: Effect.fn("Escalation.acknowledge")(function*(id) {
-          const now = yield* Clock.currentTimeMillis
-          // a lost acknowledgement only means a later teacher is told once more
-          yield* store.acknowledgeEscalation(id, now).pipe(
-            Effect.catchTag("StoreError", (error) =>
-              error.transient
-                ? audit.record({ _tag: "EscalationAcknowledged", id, at: now })
-                : Effect.logWarning(`escalation: acknowledgement not stored: ${error.message}`))
-          )
+        resolve: Effect.fn("Escalation.resolve")(function*(id, teacherId, note) {
+          const at = yield* Clock.currentTimeMillis
+          const resolved = yield* Effect.orDie(store.resolveEscalation({ id, teacherId, note, at }))
+          if (Option.isSome(resolved)) {
+            yield* send({ to: "inbox" })
+            return "Resolved"
+          }
+          return Option.isSome(yield* Effect.orDie(store.escalation(id))) ? "NotYours" : "Missing"
         }),
+        holdsClaim: (sessionId, teacherId) =>
+          Effect.map(openRows(sessionId), (rows) => rows.some((row) => row.claimedBy === teacherId)),
+        inboxChanges: Effect.map(PubSub.subscribe(inbox), Stream.fromSubscription),
         toTeachers: (sessionId, message) => send({ to: "teachers", sessionId, message }),
         toStudent: (sessionId, message) => send({ to: "student", sessionId, message }),
         teacherFeed: local.teacherFeed,

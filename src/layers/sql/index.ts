@@ -2,6 +2,7 @@ import { Config, Effect, Layer } from "effect"
 import type { Escalation } from "../../services/Escalation.ts"
 import type { JobStore } from "../../services/JobStore.ts"
 import type { Sessions } from "../../services/Sessions.ts"
+import type { Teachers } from "../../services/Teachers.ts"
 import type { AuditLog, SessionVersion, Store } from "../../services/Store.ts"
 import { type AuditLogOptions, auditLog } from "./auditLog.ts"
 import { type Database, databaseFromConfig, type DatabaseError } from "./database.ts"
@@ -9,10 +10,11 @@ import { escalationSql } from "./escalation.ts"
 import { type JobStoreSqlOptions, jobStoreSql } from "./jobStore.ts"
 import { sessionsSql } from "./sessions.ts"
 import { storeSql } from "./store.ts"
+import { teachersSql } from "./teachers.ts"
 
 /** The session record and escalations: what every front door keeps. */
 export type Records = Store | AuditLog | Escalation | Sessions
-export type Persistence = Records | JobStore
+export type Persistence = Records | JobStore | Teachers
 
 export interface RecordsOptions {
   /** the front door whose sessions and escalations these are */
@@ -44,7 +46,7 @@ export const sqlPersistence = <E>(
   database: Layer.Layer<Database, E>,
   options: PersistenceOptions
 ): Layer.Layer<Persistence, E> =>
-  Layer.merge(jobStoreSql({ ...options.jobs, instanceId: options.instanceId }), records(options)).pipe(
+  Layer.mergeAll(jobStoreSql({ ...options.jobs, instanceId: options.instanceId }), records(options), teachersSql).pipe(
     Layer.provide(database)
   )
 

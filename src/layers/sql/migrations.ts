@@ -201,6 +201,46 @@ const safetyFindings = Effect.gen(function*() {
     WHERE session_report IS NOT NULL AND session_report -> 'escalations' IS NULL`
 })
 
+/**
+ * Teacher accounts (secrets only as SHA-256 hashes), their sign-in links and browser sessions,
+ * the audit trail of what teachers did with a child's session (kept when an account goes), and
+ * who claimed and resolved each escalation.
+ */
+const teacherAccounts = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS teachers (
+    id UUID PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('teacher', 'admin')),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS teacher_sign_in_links (
+    token_hash TEXT PRIMARY KEY,
+    teacher_id UUID NOT NULL REFERENCES teachers (id) ON DELETE CASCADE,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS teacher_sessions (
+    token_hash TEXT PRIMARY KEY,
+    teacher_id UUID NOT NULL REFERENCES teachers (id) ON DELETE CASCADE,
+    issued_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS teacher_audit (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    teacher_id UUID NOT NULL,
+    session_id TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('claim', 'read', 'inject', 'hint', 'resolve')),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS teacher_audit_session_idx ON teacher_audit (session_id, seq)`
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS claimed_by UUID`
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS claimed_at TIMESTAMPTZ`
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS resolved_at TIMESTAMPTZ`
+  yield* sql`ALTER TABLE escalation_events ADD COLUMN IF NOT EXISTS resolution_note TEXT`
+})
+
 /** Migration bodies by id, exported so tests can prove each one can run twice. */
 export const migrationSteps = {
   "0001_initial_schema": initialSchema,
@@ -209,7 +249,8 @@ export const migrationSteps = {
   "0004_turn_latencies": turnLatencies,
   "0005_job_interventions": jobInterventions,
   "0006_turn_usage": turnUsage,
-  "0007_safety_findings": safetyFindings
+  "0007_safety_findings": safetyFindings,
+  "0008_teacher_accounts": teacherAccounts
 } as const
 
 export const migrations = Migrator.fromRecord(migrationSteps)

@@ -22,7 +22,8 @@ const RoutingRow = Schema.Struct({ ...StoredRouting.fields, at: EpochMillisFromD
 const GuardrailRow = Schema.Struct({ ...StoredGuardrailEvent.fields, at: EpochMillisFromDate })
 const EscalationRow = Schema.Struct({
   ...StoredEscalation.fields,
-  acknowledgedAt: Schema.NullOr(EpochMillisFromDate),
+  claimedAt: Schema.NullOr(EpochMillisFromDate),
+  resolvedAt: Schema.NullOr(EpochMillisFromDate),
   at: EpochMillisFromDate
 })
 const SessionRow = Schema.Struct({
@@ -40,7 +41,8 @@ const ReportLatency = SessionReport.fields.latency_ms
 const ReportUsage = SessionReport.fields.usage
 
 const escalationColumns = `id::text AS "id", session_id AS "sessionId", version::text AS "version", trigger, reason,
-  teacher_token AS "teacherToken", teacher_ws_url AS "teacherWsUrl", acknowledged_at AS "acknowledgedAt",
+  claimed_by::text AS "claimedBy", claimed_at AS "claimedAt", resolved_at AS "resolvedAt",
+  resolution_note AS "resolutionNote",
   CASE WHEN category IS NULL THEN NULL
     ELSE jsonb_build_object('category', category, 'severity', severity, 'evidence', evidence) END AS "finding",
   created_at AS "at"`
@@ -77,14 +79,10 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
     const sql = yield* SqlClient.SqlClient
 
     const insertEscalationRow = (escalation: NewEscalation) => sql`
-      INSERT INTO escalation_events (id, session_id, version, trigger, reason, teacher_token, teacher_ws_url,
-                                     category, severity, evidence, created_at)
+      INSERT INTO escalation_events (id, session_id, version, trigger, reason, category, severity, evidence, created_at)
       VALUES (${escalation.id}::uuid, ${escalation.sessionId}, ${escalation.version}, ${escalation.trigger},
-              ${escalation.reason}, ${escalation.teacherToken}, ${escalation.teacherWsUrl},
-              ${escalation.finding?.category ?? null}, ${escalation.finding?.severity ?? null},
+              ${escalation.reason}, ${escalation.finding?.category ?? null}, ${escalation.finding?.severity ?? null},
               ${JSON.stringify(escalation.finding?.evidence ?? [])}::jsonb, ${new Date(escalation.at)})`
-    const acknowledgeRow = (id: string, at: number) => sql`
-      UPDATE escalation_events SET acknowledged_at = COALESCE(acknowledged_at, ${new Date(at)}) WHERE id = ${id}::uuid`
 
     const writeOne = (entry: AuditEntry) => {
       switch (entry._tag) {
@@ -128,8 +126,6 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
         case "EscalationRaised":
           // the first attempt may have landed after all
           return sql`${insertEscalationRow(entry)} ON CONFLICT (id) DO NOTHING`
-        case "EscalationAcknowledged":
-          return acknowledgeRow(entry.id, entry.at)
         case "SessionClosed":
           // queued after the session's other entries, so the report covers them
           return Effect.asVoid(close(entry))
@@ -203,10 +199,26 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
         ${insertEscalationRow(escalation)}
         RETURNING ${sql.unsafe(escalationColumns)}`
     })
-    const acknowledge = SqlSchema.findOneOption({
-      Request: Schema.Struct({ id: Schema.String, at: Schema.Number }),
+    const escalationById = SqlSchema.findOneOption({
+      Request: Schema.String,
       Result: EscalationRow,
-      execute: ({ at, id }) => sql`${acknowledgeRow(id, at)} RETURNING ${sql.unsafe(escalationColumns)}`
+      execute: (id) => sql`SELECT ${sql.unsafe(escalationColumns)} FROM escalation_events WHERE id = ${id}::uuid`
+    })
+    const claim = SqlSchema.findOneOption({
+      Request: Schema.Struct({ id: Schema.String, teacherId: Schema.String, at: Schema.Number }),
+      Result: EscalationRow,
+      execute: ({ at, id, teacherId }) => sql`
+        UPDATE escalation_events SET claimed_by = ${teacherId}::uuid, claimed_at = COALESCE(claimed_at, ${new Date(at)})
+        WHERE id = ${id}::uuid AND resolved_at IS NULL AND (claimed_by IS NULL OR claimed_by = ${teacherId}::uuid)
+        RETURNING ${sql.unsafe(escalationColumns)}`
+    })
+    const resolve = SqlSchema.findOneOption({
+      Request: Schema.Struct({ id: Schema.String, teacherId: Schema.String, note: Schema.String, at: Schema.Number }),
+      Result: EscalationRow,
+      execute: ({ at, id, note, teacherId }) => sql`
+        UPDATE escalation_events SET resolved_at = ${new Date(at)}, resolution_note = ${note}
+        WHERE id = ${id}::uuid AND resolved_at IS NULL AND claimed_by = ${teacherId}::uuid
+        RETURNING ${sql.unsafe(escalationColumns)}`
     })
     const escalationsOf = SqlSchema.findAll({
       Request: Schema.String,
@@ -214,12 +226,12 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
       execute: (sessionId) => sql`
         SELECT ${sql.unsafe(escalationColumns)} FROM escalation_events WHERE session_id = ${sessionId} ORDER BY created_at, seq`
     })
-    const pending = SqlSchema.findAll({
-      Request: Schema.Struct({ sessionId: Schema.String, since: Schema.Number }),
+    const open = SqlSchema.findAll({
+      Request: Schema.NullOr(Schema.String),
       Result: EscalationRow,
-      execute: ({ sessionId, since }) => sql`
+      execute: (sessionId) => sql`
         SELECT ${sql.unsafe(escalationColumns)} FROM escalation_events
-        WHERE session_id = ${sessionId} AND acknowledged_at IS NULL AND created_at >= ${new Date(since)}
+        WHERE resolved_at IS NULL ${sessionId === null ? sql`` : sql`AND session_id = ${sessionId}`}
         ORDER BY created_at, seq`
     })
 
@@ -294,12 +306,20 @@ export const storeSql: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.ef
           Effect.mapError(storeError("Store.recordEscalation"))
         )
       }),
-      acknowledgeEscalation: Effect.fn("Store.acknowledgeEscalation")(function*(id, at) {
+      escalation: Effect.fn("Store.escalation")(function*(id) {
         if (!isUuid(id)) return Option.none()
-        return yield* acknowledge({ id, at }).pipe(Effect.mapError(storeError("Store.acknowledgeEscalation")))
+        return yield* escalationById(id).pipe(Effect.mapError(storeError("Store.escalation")))
       }),
-      pendingEscalations: Effect.fn("Store.pendingEscalations")(function*(sessionId, since) {
-        return yield* pending({ sessionId, since }).pipe(Effect.mapError(storeError("Store.pendingEscalations")))
+      openEscalations: Effect.fn("Store.openEscalations")(function*(sessionId) {
+        return yield* open(sessionId ?? null).pipe(Effect.mapError(storeError("Store.openEscalations")))
+      }),
+      claimEscalation: Effect.fn("Store.claimEscalation")(function*(id, teacherId, at) {
+        if (!isUuid(id) || !isUuid(teacherId)) return Option.none()
+        return yield* claim({ id, teacherId, at }).pipe(Effect.mapError(storeError("Store.claimEscalation")))
+      }),
+      resolveEscalation: Effect.fn("Store.resolveEscalation")(function*(input) {
+        if (!isUuid(input.id) || !isUuid(input.teacherId)) return Option.none()
+        return yield* resolve(input).pipe(Effect.mapError(storeError("Store.resolveEscalation")))
       })
     })
   })

@@ -1,6 +1,16 @@
 import { decodeJson, type Decoder } from "../lib/decode.ts"
 import { ApiError, csrf, ensureOk, errorDetail, postProtected, readJson } from "./http.ts"
-import { Escalated, GuardrailEvent, JobCreated, JobStatus, LiveKitToken, RealtimeToken, SentenceEvent, ServerFeatures } from "./messages.ts"
+import {
+  Escalated,
+  GuardrailEvent,
+  JobCreated,
+  JobStatus,
+  LiveKitToken,
+  OpenedSession,
+  RealtimeToken,
+  SentenceEvent,
+  ServerFeatures
+} from "./messages.ts"
 
 type Attribute = string | number | boolean
 
@@ -12,6 +22,16 @@ export const trackEvent = (sessionId: string, eventName: string, attributes: Rec
     body: JSON.stringify({ session_id: sessionId, event_name: eventName, attributes }),
     keepalive: true
   }).catch(() => undefined)
+}
+
+/**
+ * Opens the page's session: the server sets its credential as an HttpOnly cookie (sent with every
+ * same-origin request, event streams included) and gives the first CSRF token of the session.
+ */
+export const openSession = async (): Promise<string> => {
+  const opened = await readJson(await fetch("/session", { method: "POST" }), OpenedSession)
+  csrf.start(opened.session_id, opened.csrf_token, opened.csrf_ttl)
+  return opened.session_id
 }
 
 /** What `POST /session/token` gave: an ephemeral Realtime key, or the server has no Realtime (503). */

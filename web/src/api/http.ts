@@ -40,12 +40,22 @@ const CsrfResponse = object({ token: string, ttl: number })
 const REFRESH_AT = 0.8
 
 /**
- * The `X-CSRF-Token` the server wants on every POST that costs money. Fetched on first use and
- * refreshed at 80 % of its TTL, so a request never waits on an expired token.
+ * The `X-CSRF-Token` the server wants on every POST of the page's session: it is bound to that
+ * session. The first comes with the session (`POST /session`); each is refreshed at 80 % of its
+ * TTL, so a request never waits on an expired token.
  */
 export class CsrfToken {
+  private sessionId: string | null = null
   private current: Promise<string> | null = null
   private timer: ReturnType<typeof setTimeout> | undefined
+
+  /** the page's session is open: its first token is in hand */
+  start(sessionId: string, token: string, ttl: number): void {
+    this.dispose()
+    this.sessionId = sessionId
+    this.current = Promise.resolve(token)
+    this.scheduleRefresh(ttl)
+  }
 
   get(): Promise<string> {
     this.current ??= this.fetchToken()
@@ -60,17 +70,24 @@ export class CsrfToken {
 
   dispose(): void {
     this.invalidate()
+    this.sessionId = null
+  }
+
+  private scheduleRefresh(ttl: number): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      const next = this.fetchToken()
+      // keep serving the old token until the new one is in hand
+      next.then(() => (this.current = next), () => undefined)
+    }, ttl * REFRESH_AT * 1000)
   }
 
   private async fetchToken(): Promise<string> {
+    if (this.sessionId === null) throw new ApiError(401, "No session is open yet")
     try {
-      const { token, ttl } = await readJson(await fetch("/csrf/token"), CsrfResponse)
-      clearTimeout(this.timer)
-      this.timer = setTimeout(() => {
-        const next = this.fetchToken()
-        // keep serving the old token until the new one is in hand
-        next.then(() => (this.current = next), () => undefined)
-      }, ttl * REFRESH_AT * 1000)
+      const path = `/csrf/token?session_id=${encodeURIComponent(this.sessionId)}`
+      const { token, ttl } = await readJson(await fetch(path), CsrfResponse)
+      this.scheduleRefresh(ttl)
       return token
     } catch (error) {
       this.current = null

@@ -1,27 +1,19 @@
-import type { Version } from "../content.ts"
+import type { TeacherHelp } from "../student/useStudentChannel.ts"
 
-const BODY: Record<Version, string> = {
-  a: "A teacher has been invited to join your LiveKit room with audio and video.",
-  b: "A teacher is monitoring your session via WebSocket and may send guidance."
-}
-
-/** Tells the student a teacher was called, with the link a teacher opens to join. */
-export function EscalationBanner(
-  { version, reason, teacherLink, onDismiss }: { version: Version; reason: string; teacherLink: string | null; onDismiss: () => void }
-) {
+/** Tells the student a teacher was alerted, then that one joined, or what to do when nobody came yet. */
+export function EscalationBanner({ help, onDismiss }: { help: TeacherHelp; onDismiss: () => void }) {
   return (
-    <section class="card banner" data-testid="escalation-banner" role="status">
+    <section class="card banner" data-testid="escalation-banner" data-state={help.joined ? "joined" : "alerted"} role="status">
       <header class="tradeoff-header">
-        <strong>👩‍🏫 Teacher Notified</strong>
+        <strong>👩‍🏫 {help.joined ? "A teacher has joined" : "A teacher has been alerted"}</strong>
         <button type="button" class="icon-button" aria-label="Dismiss" onClick={onDismiss}>✕</button>
       </header>
-      <p>{BODY[version]}</p>
-      <p class="muted">Reason: {reason}</p>
-      {teacherLink && (
-        <p>
-          <a href={teacherLink} target="_blank" rel="noopener" data-testid="teacher-link">Open the teacher view</a>
-        </p>
-      )}
+      <p>
+        {help.joined
+          ? "A teacher is with your session now and can send you messages here."
+          : "A teacher will look at your session as soon as they can."}
+      </p>
+      {help.fallback && <p class="notice" role="alert" data-testid="escalation-fallback">{help.fallback}</p>}
     </section>
   )
 }

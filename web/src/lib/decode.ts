@@ -40,6 +40,13 @@ export const nullable = <T>(decoder: Decoder<T>): Decoder<T | null> => (input, p
 export const optional = <T>(decoder: Decoder<T>): Decoder<T | null> => (input, path) =>
   input === undefined ? null : decoder(input, path)
 
+/** A JSON array whose every item must decode. */
+export const array = <T>(decoder: Decoder<T>): Decoder<ReadonlyArray<T>> => (input, path) => {
+  if (!Array.isArray(input)) return fail(path, "array", input)
+  const items: ReadonlyArray<unknown> = input
+  return items.map((item, index) => decoder(item, `${path}[${index}]`))
+}
+
 /** A JSON object; extra fields are ignored so the server may add some without breaking the page. */
 export const object = <S extends Record<string, Decoder<unknown>>>(shape: S): Decoder<{ readonly [K in keyof S]: Decoded<S[K]> }> =>
   (input, path) => {

@@ -1,13 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks"
-import { trackEvent } from "../api/endpoints.ts"
+import { useCallback, useEffect, useState } from "preact/hooks"
+import { openSession, trackEvent } from "../api/endpoints.ts"
 import { csrf } from "../api/http.ts"
 import { type FlowStepId, FlowVisualizer } from "../components/FlowVisualizer.tsx"
 import { SuggestedQuestions } from "../components/SuggestedQuestions.tsx"
 import { TradeoffPanel } from "../components/TradeoffPanel.tsx"
 import { TranscriptPanel } from "../components/TranscriptPanel.tsx"
 import { type SuggestedQuestion, type TradeoffTrigger, type Version, VERSION_TITLES } from "../content.ts"
-import { newSessionId } from "../lib/sessionId.ts"
-import type { Selection } from "../student/types.ts"
+import { errorMessage, type Selection } from "../student/types.ts"
 import { useTranscript } from "../student/useTranscript.ts"
 import { VersionA } from "../student/VersionA.tsx"
 import { VersionB } from "../student/VersionB.tsx"
@@ -18,9 +17,49 @@ interface Props {
   readonly activeStep: FlowStepId | null
 }
 
-export function StudentPage({ version, tradeoff, activeStep }: Props) {
-  // one id for the whole visit: orchestration, escalation, LiveKit and telemetry all use it
-  const sessionId = useMemo(newSessionId, [])
+type Opening =
+  | { readonly kind: "opening" }
+  | { readonly kind: "open"; readonly sessionId: string }
+  | { readonly kind: "failed"; readonly detail: string }
+
+/** The server opens the visit's session first; everything the page does speaks for it. */
+export function StudentPage(props: Props) {
+  const [opening, setOpening] = useState<Opening>({ kind: "opening" })
+  const [attempt, setAttempt] = useState(0)
+
+  useEffect(() => {
+    let current = true
+    setOpening({ kind: "opening" })
+    openSession().then(
+      (sessionId) => current && setOpening({ kind: "open", sessionId }),
+      (error: unknown) => current && setOpening({ kind: "failed", detail: errorMessage(error) })
+    )
+    return () => {
+      current = false
+      csrf.dispose()
+    }
+  }, [attempt])
+
+  if (opening.kind === "open") return <StudentSession {...props} sessionId={opening.sessionId} />
+  return (
+    <main class="page">
+      <header class="page-header">
+        <span class={`pill pill-${props.version}`}>{VERSION_TITLES[props.version]}</span>
+        <a href="/">← Change version</a>
+      </header>
+      {opening.kind === "opening"
+        ? <p class="notice" data-testid="session-opening">Starting your session…</p>
+        : (
+          <div class="notice" role="alert">
+            <p>The tutor could not start a session: {opening.detail}</p>
+            <button type="button" onClick={() => setAttempt((n) => n + 1)}>Try again</button>
+          </div>
+        )}
+    </main>
+  )
+}
+
+function StudentSession({ version, tradeoff, activeStep, sessionId }: Props & { readonly sessionId: string }) {
   const [step, setStep] = useState<FlowStepId | null>(activeStep)
   const [turns, transcript] = useTranscript()
   const [selected, setSelected] = useState<Selection | null>(null)
@@ -36,8 +75,6 @@ export function StudentPage({ version, tradeoff, activeStep }: Props) {
 
   useEffect(() => {
     trackEvent(sessionId, "page.loaded", { version })
-    if (version === "b") void csrf.get().catch(() => undefined)
-    return () => csrf.dispose()
   }, [])
 
   useEffect(() => {

@@ -7,7 +7,6 @@ import { isFlowStep } from "../components/FlowVisualizer.tsx"
 import { speakerLabel } from "../components/TranscriptPanel.tsx"
 import { decodeJson } from "../lib/decode.ts"
 import { joinRoom } from "../lib/livekitRoom.ts"
-import { teacherLink } from "./teacherLink.ts"
 import { errorMessage, type SessionProps } from "./types.ts"
 import { useServerFeatures } from "./useServerFeatures.ts"
 import { useStudentChannel } from "./useStudentChannel.ts"
@@ -15,11 +14,6 @@ import { useStudentChannel } from "./useStudentChannel.ts"
 type State =
   | { readonly kind: "ready" | "connecting" | "joined" }
   | { readonly kind: "unavailable" | "failed"; readonly detail: string }
-
-interface Escalation {
-  readonly reason: string
-  readonly teacherLink: string | null
-}
 
 /** How long a suggested question stays on screen as a "say this" hint. */
 const HINT_MS = 10_000
@@ -31,7 +25,6 @@ export function VersionA({ sessionId, selected, transcript, onStep, showTradeoff
   const features = useServerFeatures()
   const [state, setState] = useState<State>({ kind: "ready" })
   const [hint, setHint] = useState<string | null>(null)
-  const [escalation, setEscalation] = useState<Escalation | null>(null)
   const room = useRef<Room | null>(null)
   const speakers = useRef<HTMLDivElement>(null)
 
@@ -45,12 +38,9 @@ export function VersionA({ sessionId, selected, transcript, onStep, showTradeoff
   }, [selected])
 
   // the agent's escalations (and a teacher's messages) reach the page on the same channel as in B
-  useStudentChannel(sessionId, {
+  const [help, dismissHelp] = useStudentChannel(sessionId, {
     onInject: (text) => transcript.add("teacher", text),
-    onEscalation: (reason, teacherUrl) => {
-      setEscalation({ reason, teacherLink: teacherLink("a", sessionId, teacherUrl) })
-      showTradeoff("teacher")
-    }
+    onEscalation: () => showTradeoff("teacher")
   })
 
   const receive = (topic: string | undefined, payload: Uint8Array) => {
@@ -99,9 +89,7 @@ export function VersionA({ sessionId, selected, transcript, onStep, showTradeoff
   const checking = features.kind === "loading"
   return (
     <>
-      {escalation && (
-        <EscalationBanner version="a" reason={escalation.reason} teacherLink={escalation.teacherLink} onDismiss={() => setEscalation(null)} />
-      )}
+      {help && <EscalationBanner help={help} onDismiss={dismissHelp} />}
       <section class="card session" data-testid="a-session" data-state={checking ? "checking" : shown.kind}>
         <h2 class="card-title">LiveKit Room</h2>
         {hint && (

@@ -5,7 +5,6 @@ import { EscalationBanner } from "../components/EscalationBanner.tsx"
 import { speakerLabel } from "../components/TranscriptPanel.tsx"
 import { fillerInstructions, FillerSchedule } from "../realtime/filler.ts"
 import { RealtimeConnection, type ToolCall } from "../realtime/RealtimeConnection.ts"
-import { teacherLink } from "./teacherLink.ts"
 import { runTurn } from "./turn.ts"
 import { errorMessage, type SessionProps } from "./types.ts"
 import { useServerFeatures } from "./useServerFeatures.ts"
@@ -44,11 +43,6 @@ const speakTeacher = (text: string, voice: RealtimeConnection | null): void => {
 }
 
 
-interface Escalation {
-  readonly reason: string
-  readonly teacherLink: string | null
-}
-
 /** Version B: the Realtime voice over WebRTC when the server has it, typed questions otherwise. */
 export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff }: SessionProps) {
   const features = useServerFeatures()
@@ -58,7 +52,6 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
   const [error, setError] = useState<string | null>(null)
   const [pending, setPending] = useState<string | null>(null)
   const [question, setQuestion] = useState("")
-  const [escalation, setEscalation] = useState<Escalation | null>(null)
   const [voiceMuted, setVoiceMuted] = useState(false)
   const audio = useMemo(() => new AudioOut({ onScheduled: setScheduledBytes, onVoiceMuted: setVoiceMuted }), [])
   const filler = useMemo(() => new FillerSchedule(), [])
@@ -71,17 +64,13 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
     setPlaying(value)
   }
 
-  const raised = (reason: string, wsUrl: string) => {
-    setEscalation({ reason, teacherLink: teacherLink("b", sessionId, wsUrl) })
-    showTradeoff("teacher")
-  }
-
-  useStudentChannel(sessionId, {
+  // the page's own request and the pipeline's escalations both come back on this channel
+  const [help, dismissHelp] = useStudentChannel(sessionId, {
     onInject: (text) => {
       transcript.add("teacher", text)
       speakTeacher(text, connection.current)
     },
-    onEscalation: raised
+    onEscalation: () => showTradeoff("teacher")
   })
 
   /** Answers one question through the backend; `call` is set when the Realtime voice asked it. */
@@ -199,8 +188,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
 
   const askTeacher = async () => {
     try {
-      const escalated = await escalate(sessionId, STUDENT_ASKED)
-      raised(STUDENT_ASKED, escalated.teacher_ws_url)
+      await escalate(sessionId, STUDENT_ASKED)
     } catch (failure) {
       setError(`Could not reach a teacher: ${errorMessage(failure)}`)
     }
@@ -219,9 +207,7 @@ export function VersionB({ sessionId, selected, transcript, onStep, showTradeoff
   const typedAhead = mode.kind === "idle" && features.kind === "known" && !features.features.realtime
   return (
     <>
-      {escalation && (
-        <EscalationBanner version="b" reason={escalation.reason} teacherLink={escalation.teacherLink} onDismiss={() => setEscalation(null)} />
-      )}
+      {help && <EscalationBanner help={help} onDismiss={dismissHelp} />}
       <section
         class="card session"
         data-testid="b-session"
