@@ -6,6 +6,7 @@ import { createHmac, randomUUID } from "node:crypto"
 import type { LiveKitSettings } from "../../src/agent/config.ts"
 import { LIMITS_PER_MINUTE } from "../../src/http/rateLimit.ts"
 import { dispatch, post, SCRIPTED_REALTIME_KEY, scriptedRealtime, type Student, testServer, waitFor } from "./harness.ts"
+import { claimSession, newTeacher } from "./teachers.ts"
 
 /*
  * Who may use a student session: the session's own credential (bearer token or the HttpOnly
@@ -110,7 +111,11 @@ const history = Effect.gen(function*() {
   const teacherLinks = [escalation.teacher_ws_url, escalation.escalation_id].filter((text) => text !== undefined)
   // what must never reach anyone but the owner
   const secrets = [STUDENT_TEXT, answer, ...teacherLinks, "/ws/teacher/", owner.token, SCRIPTED_REALTIME_KEY]
-  return { owner, other, jobId, answer, secrets }
+  // teachers reach a session through the teacher routes only: one claimed it, one did not
+  const claimer = yield* newTeacher("Ada")
+  const bystander = yield* newTeacher("Bob")
+  yield* claimSession(claimer, owner.sessionId)
+  return { owner, other, jobId, answer, secrets, claimer, bystander }
 })
 
 type History = Effect.Success<typeof history>
@@ -212,7 +217,7 @@ const routes: ReadonlyArray<Route> = [
 
 const server = () => testServer({ realtime: scriptedRealtime, settings: { livekit } })
 
-describe("student access: each session route and job route × {no credential, another student's, the session's own}", () => {
+describe("student access: each session route and job route × {no credential, another student's, teachers (claimed or not), the session's own}", () => {
   for (const route of routes) {
     const refusedByOthers = route.kind === "session" ? [403, NOT_THIS_SESSION] : [404, JOB_NOT_FOUND]
     it.live(`${route.name}: none → 401, another student → ${refusedByOthers[0]}, own (bearer or cookie) → 200; refusals leak nothing`, () =>
@@ -253,6 +258,12 @@ describe("student access: each session route and job route × {no credential, an
             ...ownCsrf
           })
           expect([ownMissing.status, ownMissing.text]).toEqual([byOther.status, byOther.text])
+        }
+
+        // a teacher's cookie is no student credential, claimed or not: the student routes stay closed to it
+        const refusedToTeachers = route.csrf ? [403, CSRF_FAILED] : [401, NO_CREDENTIAL]
+        for (const [who, teacher] of [["teacher without a claim", history_.bystander], ["the teacher who claimed", history_.claimer]] as const) {
+          expect([who, ...refused(who, yield* send(call, { cookie: teacher.cookie }))]).toEqual([who, ...refusedToTeachers])
         }
 
         // nothing of the session in any refusal

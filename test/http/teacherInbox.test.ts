@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Queue, Redacted, Schema } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import { TokenVerifier } from "livekit-server-sdk"
 import type { LiveKitSettings } from "../../src/agent/config.ts"
 import { TEACHER_COOKIE } from "../../src/http/teacherAuth.ts"
@@ -86,6 +87,13 @@ describe("teacher sign-in", () => {
     Effect.gen(function*() {
       expect((yield* teacherPost("/api/teacher/sign-in", {})).status).toBe(422)
       expect((yield* teacherPost("/api/teacher/sign-in", { token: "x".repeat(201) })).status).toBe(422)
+      const raw = (body: string) =>
+        Effect.flatMap(
+          HttpClient.execute(HttpClientRequest.post("/api/teacher/sign-in").pipe(HttpClientRequest.bodyText(body, "application/json"))),
+          (response) => Effect.map(response.json, (json) => [response.status, json])
+        )
+      expect(yield* raw("{not json")).toEqual([400, { detail: "Malformed JSON body" }])
+      expect((yield* raw(JSON.stringify({ token: "x".repeat(70_000) })))[0]).toBe(413)
       const resolveWithoutNote = yield* teacherPost("/api/teacher/escalations/x/resolve", { note: "" }, yield* newTeacher("Cy"))
       expect(resolveWithoutNote.status).toBe(422)
     }).pipe(Effect.provide(testServer())))
