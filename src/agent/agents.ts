@@ -326,6 +326,15 @@ export const returnFromEnglish = (session: voice.AgentSession<TutorUserData>): b
  */
 export class EnglishAgent extends voice.Agent<TutorUserData> {
   private readonly room: TutorUserData
+  private readonly onTranscript = (event: voice.UserInputTranscribedEvent) => {
+    if (!event.isFinal || event.transcript.trim().length === 0) return
+    void this.safetyOf(event.transcript).then((said) => {
+      if (said === undefined) return
+      // whatever the Realtime model began to answer is dropped: the child hears the safety reply
+      this.session.interrupt()
+      this.session.say(said.join(" "))
+    })
+  }
 
   /**
    * @param room the room's runtime and state (also before the session has started)
@@ -357,6 +366,25 @@ export class EnglishAgent extends voice.Agent<TutorUserData> {
     modelSettings: voice.ModelSettings
   ): Promise<ReadableStream<AudioFrame> | null> {
     return this.speak(await this.guarded(text), modelSettings)
+  }
+
+  /**
+   * The student's speech reaches the Realtime model directly, so its transcript gets the same
+   * local safety check as every other utterance, as soon as it is final.
+   */
+  override async onEnter(): Promise<void> {
+    this.session.on(voice.AgentSessionEventTypes.UserInputTranscribed, this.onTranscript)
+  }
+
+  override async onExit(): Promise<void> {
+    this.session.off(voice.AgentSessionEventTypes.UserInputTranscribed, this.onTranscript)
+  }
+
+  /** The safety check on one final transcript: the sentences to say when it escalated (a teacher is told), else none. */
+  async safetyOf(transcript: string): Promise<ReadonlyArray<string> | undefined> {
+    const { runtime, state } = this.room
+    const history = conversationOf(this.chatCtx.items).slice(-4)
+    return runtime.runPromise(safetyFirst(state, transcript, history))
   }
 
   /** The model's text as the student may hear it: guarded sentence by sentence, failing closed. */

@@ -242,6 +242,20 @@ describe("Version A agent, text-only sessions", () => {
       await agent.ttsNode(ReadableStream.from(["Its is wrong here. Only a stupid ", "student would write that. Use it's."]), {})
       expect(heard).toBe("Its is wrong here. Everyone makes this mistake sometimes. Use it's.")
     }))
+
+  it("the student's words to the English Realtime session pass the safety check: a disclosure is escalated and answered kindly", () =>
+    withTutor({
+      llm: [],
+      safety: testSafety({ concern: (text) => text.includes("hits me") ? "abuse_neglect" : undefined })
+    }, async (harness) => {
+      const agent = new EnglishAgent({ runtime: harness.runtime, state: harness.state }, () => undefined)
+      expect(await agent.safetyOf("what is a metaphor")).toBeUndefined()
+      const said = await agent.safetyOf("my stepdad hits me when i get words wrong")
+      expect(said?.at(0)).toBe(SAFETY_REPLY.abuse_neglect)
+      expect(said?.at(-1)).toBe(ESCALATION_SENTENCE)
+      const pending = await harness.runtime.runPromise(Escalation.use((escalation) => escalation.pending(harness.state.sessionId)))
+      expect(pending.map((record) => [record.trigger, record.finding?.category])).toEqual([["flagged_input", "abuse_neglect"]])
+    }))
 })
 
 describe("student token", () => {
