@@ -294,3 +294,19 @@ describe("Version A's room for the teacher", () => {
       expect(claims.video).toMatchObject({ roomJoin: true, room: `tutor-${student.sessionId}` })
     }).pipe(Effect.provide(testServer({ settings: { livekit } }))))
 })
+
+describe("the reason a student gives when asking for a teacher", () => {
+  it.live("is read by the safety check: a disclosure in it reaches the inbox as urgent, with its category", () =>
+    Effect.gen(function*() {
+      const ada = yield* newTeacher("Ada")
+      const plain = yield* openStudent
+      yield* askForTeacher(plain, "I don't understand fractions")
+      const disclosing = yield* openStudent
+      yield* askForTeacher(disclosing, "my mum's boyfriend hurts me")
+      const items = (yield* inbox(ada)).escalations.map((item) => [item.session_id, item.category, item.severity])
+      expect(items).toEqual([
+        [disclosing.sessionId, "abuse_neglect", "urgent"],
+        [plain.sessionId, "human_request", "standard"]
+      ])
+    }).pipe(Effect.provide(testServer({ safety: { concern: (text) => text.includes("hurts me") ? "abuse_neglect" : undefined } }))))
+})

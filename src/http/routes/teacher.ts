@@ -5,6 +5,7 @@ import { Socket } from "effect/socket"
 import { LiveKitConfig } from "../../agent/config.ts"
 import { mintTeacherToken } from "../../agent/tokens.ts"
 import { requestedFinding } from "../../domain/safety.ts"
+import { assessLocally, concernOf } from "../../tutor/safety.ts"
 import {
   Escalation,
   type EscalationNotice,
@@ -34,7 +35,10 @@ export const TeacherRoutes = HttpApiBuilder.group(TutorApi, "teacher", Effect.fn
       const sessionId = payload.session_id
       yield* requireStudentWrite(sessionId)
       yield* limits.consume("escalate")
-      const finding = requestedFinding("api")
+      // the reason is the student's (or the client's) own words: read like any message, so a
+      // disclosure in it reaches the inbox as urgent, with its category, not as "asked for a teacher"
+      const read = yield* assessLocally(payload.reason, [])
+      const finding = read.verdict === "concern" ? concernOf(read.category, read.evidence).finding : requestedFinding("api")
       const record = yield* escalation.raise({ sessionId, reason: payload.reason, trigger: "api", finding })
       yield* sessions.record(sessionId, { _tag: "Escalated", reason: payload.reason, trigger: "api", finding })
       return { session_id: sessionId, escalation_id: record.id, state: "pending" } as const
