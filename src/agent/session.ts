@@ -1,8 +1,6 @@
 import { type llm, type stt, type tts, type VAD, voice } from "@livekit/agents"
 import type { Room } from "@livekit/rtc-node"
-import { Config, Effect, Layer, Option } from "effect"
-import { escalationMemory } from "../layers/memory/escalation.ts"
-import { sessionsMemory } from "../layers/memory/sessions.ts"
+import { Config, Effect, Layer } from "effect"
 import { TracingLive } from "../layers/observability.ts"
 import { type MissingProviderKeys, TutorProvidersLive } from "../layers/providers.ts"
 import { type DatabaseError, postgresDatabase } from "../layers/sql/database.ts"
@@ -17,17 +15,19 @@ import { type AgentServices, publishStep, recordLine } from "./turns.ts"
 /** Connections per room: LISTEN holds one, the audit writer and the reads share the rest. */
 const ROOM_CONNECTIONS = 3
 
+/** Why the agent will not run without the server's database. */
+export const NEEDS_DATABASE =
+  "Version A's agent needs DATABASE_URL, the PostgreSQL the server uses: escalations must reach the teachers' inbox, " +
+  "and kept in this process's memory they would reach nobody"
+
 /**
- * The room's records and escalations. With `DATABASE_URL`: the server's PostgreSQL, so the
- * session is in the same tables and an escalation reaches Version B's teacher sockets through
- * LISTEN/NOTIFY. Without it: this process's memory. Never the embedded PGlite: its directory
- * belongs to the server process, and two processes must not open it.
+ * The room's records and escalations, in the server's PostgreSQL (`DATABASE_URL`): the session
+ * is in the same tables, and an escalation reaches the teachers' inbox through LISTEN/NOTIFY.
+ * Never the embedded PGlite: its directory belongs to the server process.
  */
 const roomRecords: Layer.Layer<Escalation | Sessions, DatabaseError | Config.ConfigError> = Layer.unwrap(
-  Effect.map(Config.option(Config.Redacted("DATABASE_URL")), (url) =>
-    Option.isSome(url)
-      ? sqlRecords(postgresDatabase({ url: url.value, maxConnections: ROOM_CONNECTIONS }), { version: "a" })
-      : Layer.merge(escalationMemory(), sessionsMemory()))
+  Effect.map(Config.Redacted("DATABASE_URL"), (url) =>
+    sqlRecords(postgresDatabase({ url, maxConnections: ROOM_CONNECTIONS }), { version: "a" }))
 )
 
 /**

@@ -50,12 +50,22 @@ describe("npm run agent", () => {
     expect(worker.output()).toContain("missing environment variables: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
   }, 20_000)
 
+  it("refuses to start without the server's database: escalations kept in its own memory would reach nobody", async () => {
+    const worker = startWorker({ LIVEKIT_URL: "ws://127.0.0.1:1", LIVEKIT_API_KEY: "key", LIVEKIT_API_SECRET: "secret" })
+    running.push(worker.child)
+    expect(await worker.exited).toBe(1)
+    expect(worker.output()).toContain("Version A's agent needs DATABASE_URL")
+    expect(worker.output()).toContain("teachers' inbox")
+  }, 20_000)
+
   it("keeps retrying an unreachable server while its health endpoint answers (red until connected)", async () => {
     const port = await freePort()
     const worker = startWorker({
       LIVEKIT_URL: "ws://127.0.0.1:1",
       LIVEKIT_API_KEY: "key",
       LIVEKIT_API_SECRET: "secret",
+      // read by each room's job, not at start: nothing connects to it here
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/postgres",
       AGENT_HEALTH_PORT: String(port)
     })
     running.push(worker.child)
