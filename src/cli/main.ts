@@ -73,7 +73,7 @@ const ask = Command.make(
       if (!json) yield* Console.error(`[audio written to ${path}]`)
     }
     if (failed) return yield* Effect.fail(new CliInputError({ detail: "the turn failed" }))
-  })
+  }, Effect.provide(TutorProvidersLive))
 ).pipe(Command.withDescription("Ask the tutor one question and print its guarded answer"))
 
 const ClassifyLine = Schema.fromJsonString(Schema.Struct({ text: Schema.String }))
@@ -93,7 +93,7 @@ const classify = Command.make(
         const routed = yield* classifyTurn(text, [])
         yield* printLine({ text, subject: routed.subject, confidence: routed.confidence })
       }), { discard: true })
-  })
+  }, Effect.provide(TutorProvidersLive))
 ).pipe(Command.withDescription("Classify questions from stdin (one per line, or JSONL with a text field)"))
 
 /** Small random pieces, like a model's deltas, so the segmenter is seen working on a live stream. */
@@ -158,7 +158,7 @@ const evaluate = Command.make(
       const missed = floors.filter(({ met }) => !met).map(({ target }) => target).join("; ")
       return yield* Effect.fail(new CliInputError({ detail: `floors missed: ${missed}` }))
     }
-  })
+  }, Effect.provide(TutorProvidersLive))
 ).pipe(Command.withDescription("Measure routing and safety on labelled lines, through the tutor's own turn program"))
 
 class CliInputError extends Schema.TaggedError<CliInputError>()("CliInputError", { detail: Schema.String }) {
@@ -242,7 +242,8 @@ const tutor = Command.make("tutor").pipe(
 
 tutor.pipe(
   Command.run({ version: "0.1.0" }),
-  Effect.provide(Layer.mergeAll(NodeServices.layer, TutorProvidersLive, TracingLive)),
+  // the providers (and their start-up table) only for the commands that answer or judge turns
+  Effect.provide(Layer.mergeAll(NodeServices.layer, TracingLive)),
   // stdout carries answers and JSON lines only; every diagnostic, start-up errors included, goes to stderr
   // an expected failure (bad input, unknown teacher) is one plain line; only a defect gets its trace
   Effect.tapCause((cause) => {
