@@ -124,4 +124,6 @@ export const NodeServerFromConfig = Layer.unwrap(Effect.map(ServerConfig, (confi
   NodeHttpServer.layer(createServer, { port: config.port, host: config.host, gracefulShutdownTimeout: "5 seconds" })))
 
 export const logListening = Layer.effectDiscard(HttpServer.addressFormattedWith((url) =>
-  Effect.logInfo(`Version B API listening on ${url} (OpenAPI: ${url}/openapi.json)`)))
+  Effect.logInfo(
+    `Voice AI Tutor on ${url}: students open ${url}/student?v=b, teachers ${url}/teacher (API: ${url}/openapi.json)`
+  )))

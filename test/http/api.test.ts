@@ -42,7 +42,7 @@ const realtimeFailingFor = (failing: ReadonlySet<string>) =>
           : Effect.succeed({
             clientSecret: SCRIPTED_REALTIME_KEY,
             expiresAt: 1_900_000_000,
-            model: "gpt-4o-realtime-preview",
+            model: "gpt-realtime",
             voice: "alloy"
           })
     })
@@ -247,7 +247,7 @@ describe("Version B API: reference routes, statuses and texts", () => {
         expect(ok.body).toEqual({
           client_secret: { value: "ek-test-0123456789abcdefghij", expires_at: 1_900_000_000 },
           session_id: good.sessionId,
-          model: "gpt-4o-realtime-preview",
+          model: "gpt-realtime",
           voice: "alloy"
         })
         // the provider fails for this session

@@ -71,7 +71,7 @@ export const scriptedRealtime = Layer.succeed(
         : Effect.succeed({
           clientSecret: SCRIPTED_REALTIME_KEY,
           expiresAt: 1_900_000_000,
-          model: "gpt-4o-realtime-preview",
+          model: "gpt-realtime",
           voice: "alloy"
         })
   })

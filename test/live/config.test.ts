@@ -24,7 +24,7 @@ describe("LiveConfig", () => {
         moderation: "omni-moderation-latest",
         rewrite: "gpt-4o-mini",
         tts: "tts-1",
-        realtime: "gpt-4o-realtime-preview-2024-12-17",
+        realtime: "gpt-realtime",
         transcription: "gpt-4o-mini-transcribe"
       })
       assert.strictEqual(config.realtimeVoice, "alloy")

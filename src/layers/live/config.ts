@@ -32,7 +32,7 @@ export const liveConfig = Config.all({
     moderation: text("OPENAI_MODERATION_MODEL", "omni-moderation-latest"),
     rewrite: text("OPENAI_REWRITE_MODEL", "gpt-4o-mini"),
     tts: text("OPENAI_TTS_MODEL", "tts-1"),
-    realtime: text("OPENAI_REALTIME_MODEL", "gpt-4o-realtime-preview-2024-12-17"),
+    realtime: text("OPENAI_REALTIME_MODEL", "gpt-realtime"),
     transcription: text("OPENAI_TRANSCRIPTION_MODEL", "gpt-4o-mini-transcribe")
   }),
   realtimeVoice: text("REALTIME_VOICE", "alloy"),
