@@ -76,8 +76,18 @@ export class TeacherAuth extends HttpApiMiddleware.Service<TeacherAuth, { provid
   { error: TeacherSignInRequired }
 ) {}
 
+/**
+ * Text the server stores or passes on: bounded, and without NUL, which PostgreSQL cannot store (one
+ * such character once made a whole batch of other students' rows fail). Refused with a 422.
+ */
+export const StorableText = (min: number, max: number) =>
+  Schema.String.pipe(
+    Schema.check(Schema.isBetweenLength(min, max)),
+    Schema.check(Schema.isPattern(/^[^\u0000]*$/, { message: "must not contain NUL characters" }))
+  )
+
 /** Opened by the server (`POST /session`); bounded so a forged one is a sane map key. */
-const SessionId = Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 200)))
+const SessionId = StorableText(1, 200)
 
 /** What opening a session gives: the credential (also set as a cookie) and a first CSRF token. */
 export const OpenedSession = Schema.Struct({
@@ -128,8 +138,8 @@ export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
 export class TelemetryGroup extends HttpApiGroup.make("telemetry").add(
   HttpApiEndpoint.post("events", "/events", {
     payload: Schema.Struct({
-      session_id: Schema.String,
-      event_name: Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 200))),
+      session_id: SessionId,
+      event_name: StorableText(1, 200),
       attributes: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Number, Schema.Boolean])))
     }),
     success: Schema.Struct({ ok: Schema.Literal(true) }),
@@ -178,7 +188,7 @@ export class OrchestrateGroup extends HttpApiGroup.make("orchestrate").add(
   HttpApiEndpoint.post("dispatch", "/orchestrate", {
     payload: Schema.Struct({
       session_id: SessionId,
-      student_text: Schema.Trim.pipe(Schema.check(Schema.isBetweenLength(1, MAX_STUDENT_TEXT)))
+      student_text: Schema.Trim.pipe(Schema.decodeTo(StorableText(1, MAX_STUDENT_TEXT)))
     }),
     success: Schema.Struct({ job_id: Schema.String }),
     error: RateLimitedResponse
@@ -207,7 +217,7 @@ export class SpeechGroup extends HttpApiGroup.make("tts").add(
   HttpApiEndpoint.post("stream", "/tts/stream", {
     payload: Schema.Struct({
       job_id: JobId,
-      voice: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 64))))
+      voice: Schema.optionalKey(StorableText(1, 64))
     }),
     success: HttpApiSchema.StreamUint8Array({ contentType: "audio/pcm" }),
     error: [JobNotFound, JobFailed, JobNotReady, RateLimitedResponse, JobStoreUnavailable]
@@ -218,7 +228,7 @@ export class TeacherGroup extends HttpApiGroup.make("teacher").add(
   HttpApiEndpoint.post("escalate", "/escalate", {
     payload: Schema.Struct({
       session_id: SessionId,
-      reason: Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 2_000)))
+      reason: StorableText(1, 2_000)
     }),
     // never a teacher link: the student learns that teachers were alerted, nothing more
     success: Schema.Struct({ session_id: Schema.String, escalation_id: Schema.String, state: Schema.Literal("pending") }),
@@ -253,7 +263,7 @@ const SessionParams = { session_id: SessionId }
 /** Signing in: anonymous, limited per address and per account. */
 export class TeacherSignInGroup extends HttpApiGroup.make("teacherSignIn").add(
   HttpApiEndpoint.post("signIn", "/api/teacher/sign-in", {
-    payload: Schema.Struct({ token: Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 200))) }),
+    payload: Schema.Struct({ token: StorableText(1, 200) }),
     success: TeacherProfile,
     error: [SignInLinkInvalid, RateLimitedResponse]
   })
@@ -274,7 +284,7 @@ export class TeacherInboxGroup extends HttpApiGroup.make("teacherInbox").add(
   }),
   HttpApiEndpoint.post("resolve", "/api/teacher/escalations/:escalation_id/resolve", {
     params: EscalationParams,
-    payload: Schema.Struct({ note: Schema.Trim.pipe(Schema.check(Schema.isBetweenLength(1, 2_000))) }),
+    payload: Schema.Struct({ note: Schema.Trim.pipe(Schema.decodeTo(StorableText(1, 2_000))) }),
     success: InboxItem,
     error: [ClaimRequired, EscalationNotFound]
   }),

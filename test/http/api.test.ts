@@ -118,6 +118,24 @@ describe("Version B API: reference routes, statuses and texts", () => {
         expect(ok.status).toBe(200)
       }).pipe(Effect.provide(testServer())))
 
+    it.live("NUL in any stored text is a 422 that costs nothing: no job, no escalation, and the next request still works", () =>
+      Effect.gen(function*() {
+        const student = yield* openStudent
+        const session_id = student.sessionId
+        const asked = yield* post("/orchestrate", { session_id, student_text: "What is\u0000 2 + 2?" }, { as: student })
+        expect(asked.status).toBe(422)
+        expect(JSON.stringify(asked.body)).toContain("must not contain NUL characters")
+        expect((yield* post("/escalate", { session_id, reason: "help\u0000" }, { as: student })).status).toBe(422)
+        expect((yield* post("/events", { session_id, event_name: "page\u0000loaded" }, { as: student })).status).toBe(422)
+        expect((yield* post("/api/teacher/sign-in", { token: "a\u0000b" })).status).toBe(422)
+        // the same session goes on as if nothing happened
+        const ok = yield* waitFor(student, yield* dispatch(student, "What is 2 + 2?"))
+        expect(ok.status).toBe("complete")
+        // and a finished job is answered by /wait even with no time to wait
+        const again = yield* post(`/orchestrate/${ok.job_id}/wait?timeout=0`, undefined, { as: student })
+        expect([again.status, again.body]).toMatchObject([200, { job_id: ok.job_id, status: "complete" }])
+      }).pipe(Effect.provide(testServer())))
+
     it.live("malformed JSON is a 400 with a JSON error", () =>
       Effect.gen(function*() {
         const student = yield* openStudent

@@ -69,7 +69,9 @@ export const OrchestrateRoutes = HttpApiBuilder.group(TutorApi, "orchestrate", E
       return toJobStatus(yield* ownJob(params.job_id))
     }),
     wait: Effect.fn("Orchestrate.wait")(function*({ params, query }) {
-      yield* ownJobWrite(params.job_id)
+      const current = yield* ownJobWrite(params.job_id)
+      // a finished job is answered even with ?timeout=0
+      if (isFinished(current)) return toJobStatus(current)
       const seconds = Math.min(query.timeout ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS)
       const finished = yield* jobs.watch(params.job_id).pipe(
         Stream.filter(isFinished),

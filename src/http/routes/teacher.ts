@@ -15,7 +15,7 @@ import {
 } from "../../services/Escalation.ts"
 import { Sessions } from "../../services/Sessions.ts"
 import { type Teacher, Teachers } from "../../services/Teachers.ts"
-import { type InboxItem, TutorApi } from "../api.ts"
+import { type InboxItem, StorableText, TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
 import { AdminOnly, AlreadyClaimed, ClaimRequired, EscalationNotFound, LiveKitUnavailable, SignInLinkInvalid } from "../errors.ts"
 import { ServerShutdown } from "../lifecycle.ts"
@@ -202,7 +202,7 @@ export const TeacherInboxRoutes = HttpApiBuilder.group(TutorApi, "teacherInbox",
   })
 }))
 
-const TeacherText = Schema.String.pipe(Schema.check(Schema.isBetweenLength(1, 2_000)))
+const TeacherText = StorableText(1, 2_000)
 
 /** What a teacher may send. */
 const TeacherCommand = Schema.Union([
