@@ -1,5 +1,7 @@
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
 import { randomBytes } from "node:crypto"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { LIVEKIT_VARIABLES, type LiveKitSettings, readLiveKitSettings } from "../agent/config.ts"
 import { deriveKey, deriveTeacherSecret } from "../services/signing.ts"
 
@@ -61,6 +63,43 @@ const optionalSecret = Effect.fn("ServerConfig.secret")(function*(name: string) 
   return Option.map(value, Redacted.make)
 })
 
+/**
+ * Without `CSRF_SECRET`, the embedded default keeps a random key in its data directory (readable
+ * by this user only), so students' and teachers' sessions survive a restart. With `DATABASE_URL`
+ * (several instances) or no data directory, a random key per process, with a warning.
+ */
+const keptSecret = Effect.gen(function*() {
+  const dataDir = yield* Config.String("TUTOR_DATA_DIR").pipe(Config.withDefault("./data"))
+  const shared = Option.isSome(yield* Config.option(Config.String("DATABASE_URL")))
+  if (shared || dataDir === ":memory:") {
+    yield* Effect.logWarning(
+      "CSRF_SECRET is not set: using a random secret; sessions and tokens die on restart and differ between instances"
+    )
+    return Redacted.make(randomBytes(32).toString("hex"))
+  }
+  const path = join(dataDir, "server-secret")
+  return yield* Effect.try({
+    try: () => {
+      mkdirSync(dataDir, { recursive: true })
+      try {
+        writeFileSync(path, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 })
+      } catch (error) {
+        // it exists: the key of an earlier start, kept
+        if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
+      }
+      const kept = readFileSync(path, "utf8").trim()
+      if (kept.length < 32) throw new Error("the kept key is empty or damaged: remove the file to make a new one")
+      return Redacted.make(kept)
+    },
+    catch: (cause) => new SecretUnavailable({ path, message: cause instanceof Error ? cause.message : String(cause) })
+  })
+})
+
+export class SecretUnavailable extends Schema.TaggedError<SecretUnavailable>()("SecretUnavailable", {
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
 /** Reads the server settings from the environment (see docs/version-b-api.md). */
 export const ServerConfigFromEnv = Layer.effect(
   ServerConfig,
@@ -83,11 +122,7 @@ export const ServerConfigFromEnv = Layer.effect(
     const teacherSecret = yield* optionalSecret("TEACHER_TOKEN_SECRET")
     const csrfSecret = yield* Option.match(configuredCsrf, {
       onSome: Effect.succeed,
-      onNone: () =>
-        Effect.as(
-          Effect.logWarning("CSRF_SECRET is not set: using a random secret; CSRF tokens die on restart and differ between instances"),
-          Redacted.make(randomBytes(32).toString("hex"))
-        )
+      onNone: () => keptSecret
     })
     const livekit = yield* Effect.result(readLiveKitSettings)
     // none of the variables is the normal keyless setup; some of them is a mistake worth a word
