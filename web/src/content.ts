@@ -90,8 +90,8 @@ export const TRADEOFFS: Record<TradeoffTrigger, Tradeoff> = {
   },
   teacher: {
     title: "Teacher Escalation",
-    withLiveKit: ["Teacher gets LiveKit JWT", "Joins WebRTC room", "Full audio + video + barge-in"],
-    withoutLiveKit: ["Teacher gets WebSocket URL", "Sees transcript only", "Can inject text responses"]
+    withLiveKit: ["The teachers' inbox is alerted", "The teacher who claims it joins the room", "Full audio + video"],
+    withoutLiveKit: ["The teachers' inbox is alerted", "The teacher who claims it sees the live transcript", "Can send the student messages"]
   },
   "barge-in": {
     title: "Barge-In / Interrupt",
