@@ -4,7 +4,7 @@ import { SafetyCategory, SafetyFinding, Severity } from "../domain/safety.ts"
 import { LiveKitTokenQuery, StudentTokenResponse } from "../agent/tokens.ts"
 import { JobStatus as JobStatusLiteral } from "../services/JobStore.ts"
 import { EscalationTrigger } from "../services/Escalation.ts"
-import { SessionReport } from "../services/Sessions.ts"
+import { SessionReport, Speaker } from "../services/Sessions.ts"
 import { TeacherAction, TeacherRole } from "../services/Teachers.ts"
 import { DEFAULT_VOICE } from "../services/Speech.ts"
 import { Subject } from "../services/Specialists.ts"
@@ -293,7 +293,7 @@ export class TeacherInboxGroup extends HttpApiGroup.make("teacherInbox").add(
     success: Schema.Struct({
       session_id: Schema.String,
       transcript: Schema.Array(Schema.Struct({
-        speaker: Schema.Literals(["student", "tutor"]),
+        speaker: Speaker,
         text: Schema.String,
         subject: Schema.NullOr(Schema.String),
         at: Schema.Number

@@ -2,6 +2,7 @@ import { Context, type Effect, type Option, Schema, type Scope, type Stream } fr
 import { SafetyCategory, SafetyEvidence, SafetyFinding, Severity, severityRank } from "../domain/safety.ts"
 // the trigger vocabulary is the turn pipeline's (SPEC §5 triggers), shared so both sides agree
 import { EscalationTrigger } from "../tutor/events.ts"
+import { Speaker } from "./Sessions.ts"
 import { Subject } from "./Specialists.ts"
 
 export { EscalationTrigger }
@@ -44,7 +45,7 @@ export type ResolveOutcome = "Resolved" | "NotYours" | "Missing"
 export const TeacherMessage = Schema.Union([
   Schema.Struct({
     type: Schema.Literal("transcript"),
-    speaker: Schema.Literals(["student", "tutor"]),
+    speaker: Speaker,
     text: Schema.String,
     subject: Schema.NullOr(Subject)
   }),

@@ -4,10 +4,14 @@ import { EscalationTrigger, type GuardrailAction } from "../tutor/events.ts"
 import { Confidence, type ConversationTurn, Subject } from "./Specialists.ts"
 import type { UsageSummary } from "./Usage.ts"
 
+/** Who said a line: the student, the tutor, or a teacher who joined (their messages to the student). */
+export const Speaker = Schema.Literals(["student", "tutor", "teacher"])
+export type Speaker = typeof Speaker.Type
+
 /** One line of a session's transcript, in the order it was said. */
 export const TranscriptTurn = Schema.Struct({
   index: Schema.Number,
-  speaker: Schema.Literals(["student", "tutor"]),
+  speaker: Speaker,
   text: Schema.String,
   /** the subject the turn was routed to; unknown for a student turn not yet classified */
   subject: Schema.NullOr(Subject),
@@ -122,6 +126,17 @@ export const SessionReport = Schema.Struct({
   closed_at: Schema.String
 })
 export type SessionReport = typeof SessionReport.Type
+
+/**
+ * The conversation the models see: the student's and the tutor's lines, oldest first. A teacher's
+ * messages stay out of it, so no model takes a teacher's words for its own.
+ */
+export const conversationOf = (turns: ReadonlyArray<TranscriptTurn>, count: number): ReadonlyArray<ConversationTurn> =>
+  turns.flatMap((turn): ReadonlyArray<ConversationTurn> =>
+    turn.speaker === "teacher"
+      ? []
+      : [{ role: turn.speaker, text: turn.text, ...(turn.subject === null ? {} : { subject: turn.subject }) }]
+  ).slice(-count)
 
 /**
  * Per-session memory of the tutor: the transcript (for the classifier's context and for late

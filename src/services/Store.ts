@@ -1,7 +1,7 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import { SafetyFinding } from "../domain/safety.ts"
 import { EscalationTrigger, GuardrailAction } from "../tutor/events.ts"
-import { SessionReport } from "./Sessions.ts"
+import { SessionReport, Speaker } from "./Sessions.ts"
 import { Subject } from "./Specialists.ts"
 
 /** Epoch milliseconds, read from Effect's `Clock` when the thing happened (not when it was written). */
@@ -9,9 +9,6 @@ const At = Schema.Number
 
 export const SessionVersion = Schema.Literals(["a", "b"])
 export type SessionVersion = typeof SessionVersion.Type
-
-export const Speaker = Schema.Literals(["student", "tutor", "teacher"])
-export type Speaker = typeof Speaker.Type
 
 // ---------------------------------------------------------------------------------------------
 // What the tutor records. Each entry carries its time, so a batch written late (after an

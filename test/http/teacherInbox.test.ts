@@ -5,6 +5,7 @@ import { TokenVerifier } from "livekit-server-sdk"
 import type { LiveKitSettings } from "../../src/agent/config.ts"
 import { TEACHER_COOKIE } from "../../src/http/teacherAuth.ts"
 import { signedTeacherAccess } from "../../src/services/signing.ts"
+import { Sessions } from "../../src/services/Sessions.ts"
 import { Teachers } from "../../src/services/Teachers.ts"
 import { connectTeacher, dispatch, get, openSse, openStudent, post, type Student, testServer, testSettings, waitFor } from "./harness.ts"
 import {
@@ -177,18 +178,27 @@ describe("a claimed session", () => {
       yield* socket.send({ type: "inject", text: "Try counting on your fingers" })
       expect((yield* next(studentEvents, (event) => event.event === "inject")).data)
         .toEqual({ type: "inject", text: "Try counting on your fingers", from: "teacher" })
+      // the teacher's message is a line of the session's record, which every teacher of it sees
+      expect(yield* next(socket.inbox, (message) => isType("transcript")(message) && JSON.stringify(message).includes("teacher")))
+        .toEqual({ type: "transcript", speaker: "teacher", text: "Try counting on your fingers", subject: null })
+      const after = yield* teacherGet(`/api/teacher/sessions/${student.sessionId}`, ada)
+      expect(after.body).toHaveProperty("transcript.2", expect.objectContaining({ speaker: "teacher", text: "Try counting on your fingers" }))
+      // and stays out of what the models read as the conversation
+      const context = yield* (yield* Sessions).recentTurns(student.sessionId, 10)
+      expect(context.map((turn) => turn.role)).toEqual(["student", "tutor"])
       yield* socket.send({ type: "hint", text: "She is doing fine" })
       yield* next(socket.inbox, isType("teacher_hint"))
 
       const trail = yield* (yield* Teachers).auditTrail(student.sessionId)
-      expect(trail.map((entry) => entry.action)).toEqual(["claim", "read", "read", "inject", "hint"])
+      // every read is there, the API's and the socket's
+      expect(trail.map((entry) => entry.action)).toEqual(["claim", "read", "read", "inject", "read", "hint"])
       expect(trail.every((entry) => entry.teacherId === ada.id)).toBe(true)
       // a safeguarding lead (admin) can see the trail over the API; a teacher cannot
       expect((yield* teacherGet(`/api/teacher/sessions/${student.sessionId}/audit`, ada)).status).toBe(403)
       const lead = yield* newTeacher("Lead", "admin")
       const audited = yield* teacherGet(`/api/teacher/sessions/${student.sessionId}/audit`, lead)
       expect(audited.body).toMatchObject({
-        entries: ["claim", "read", "read", "inject", "hint"].map((action) => ({ teacher: "Ada", action }))
+        entries: ["claim", "read", "read", "inject", "read", "hint"].map((action) => ({ teacher: "Ada", action }))
       })
     }).pipe(Effect.scoped, Effect.provide(testServer())))
 

@@ -274,10 +274,13 @@ export const TeacherSocketRoute = HttpRouter.use(Effect.fn(function*(router) {
                 escalation.toTeachers(sessionId, { type: "teacher_hint", session_id: sessionId, text: command.text, from: "teacher" })
               )
             case "inject":
-              return Effect.andThen(
-                audit("inject"),
-                escalation.toStudent(sessionId, { type: "inject", text: command.text, from: "teacher" })
-              )
+              return Effect.gen(function*() {
+                yield* audit("inject")
+                yield* escalation.toStudent(sessionId, { type: "inject", text: command.text, from: "teacher" })
+                // what a teacher said to the child is part of the session's record, and every teacher sees it
+                yield* sessions.record(sessionId, { _tag: "Turn", speaker: "teacher", text: command.text, subject: null })
+                yield* escalation.toTeachers(sessionId, { type: "transcript", speaker: "teacher", text: command.text, subject: null })
+              })
           }
         }
       })

@@ -1,7 +1,8 @@
 import { Clock, DateTime, Duration, Effect, Layer } from "effect"
-import type { ConversationTurn, Subject } from "../../services/Specialists.ts"
+import type { Subject } from "../../services/Specialists.ts"
 import {
   bySeverityFirst,
+  conversationOf,
   type ReportedEscalation,
   type RoutingDecision,
   type SessionEvent,
@@ -166,11 +167,7 @@ export const sessionsMemory = (limits: Partial<SessionLimits> = {}): Layer.Layer
         }),
         recentTurns: Effect.fn("Sessions.recentTurns")(function*(sessionId, count) {
           const state = yield* current(sessionId)
-          return (state?.transcript ?? []).slice(-count).map((turn): ConversationTurn => ({
-            role: turn.speaker,
-            text: turn.text,
-            ...(turn.subject === null ? {} : { subject: turn.subject })
-          }))
+          return conversationOf(state?.transcript ?? [], count)
         }),
         transcript: Effect.fn("Sessions.transcript")(function*(sessionId) {
           return (yield* current(sessionId))?.transcript ?? []

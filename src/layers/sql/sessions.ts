@@ -1,6 +1,5 @@
 import { Clock, Duration, Effect, Layer } from "effect"
-import { type SessionEvent, Sessions } from "../../services/Sessions.ts"
-import type { ConversationTurn } from "../../services/Specialists.ts"
+import { conversationOf, type SessionEvent, Sessions } from "../../services/Sessions.ts"
 import { type AuditEntry, AuditLog, type SessionVersion, Store } from "../../services/Store.ts"
 import { type SessionLimits, sessionsMemory } from "../memory/sessions.ts"
 
@@ -102,8 +101,7 @@ export const sessionsSql = (
         if (live.length > 0) return live
         return (yield* stored(sessionId)).map((turn) => ({
           index: turn.turnIndex,
-          // a teacher's line is not part of the student/tutor conversation shape
-          speaker: turn.speaker === "student" ? "student" as const : "tutor" as const,
+          speaker: turn.speaker,
           text: turn.text,
           subject: turn.subject,
           at: turn.at
@@ -119,11 +117,7 @@ export const sessionsSql = (
         recentTurns: Effect.fn("Sessions.recentTurns")(function*(sessionId, count) {
           const live = yield* memory.recentTurns(sessionId, count)
           if (live.length > 0) return live
-          return (yield* transcript(sessionId)).slice(-count).map((turn): ConversationTurn => ({
-            role: turn.speaker,
-            text: turn.text,
-            ...(turn.subject === null ? {} : { subject: turn.subject })
-          }))
+          return conversationOf(yield* transcript(sessionId), count)
         }),
         transcript,
         close: Effect.fn("Sessions.close")(function*(sessionId) {
