@@ -10,6 +10,7 @@ import { LiveKitConfig, readLiveKitSettings } from "./config.ts"
 import { decodeHandback, EnglishJobJson, HANDBACK_TOPIC } from "./messages.ts"
 import { agentLayer, makeTutorSession, NEEDS_DATABASE } from "./session.ts"
 import { SessionState } from "./state.ts"
+import { SharedDatabaseUrl } from "../layers/sql/database.ts"
 import { ENGLISH_WORKER, ORCHESTRATOR_WORKER, sessionForRoom } from "./tokens.ts"
 
 /**
@@ -107,8 +108,7 @@ export default defineAgent({
 /** Refuses to start without a LiveKit project, naming what is missing, before LiveKit's CLI runs. */
 const main = Effect.gen(function*() {
   const livekit = yield* readLiveKitSettings
-  const database = yield* Config.option(Config.String("DATABASE_URL"))
-  if (Option.isNone(database)) return yield* Effect.fail(new Error(NEEDS_DATABASE))
+  if (Option.isNone(yield* SharedDatabaseUrl)) return yield* Effect.fail(new Error(NEEDS_DATABASE))
   const worker = yield* workerConfig
   // `npm run agent` means a production worker; LiveKit's CLI wants the command spelled out
   if (process.argv.length <= 2) process.argv.push("start")

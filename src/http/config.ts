@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { LIVEKIT_VARIABLES, type LiveKitSettings, readLiveKitSettings } from "../agent/config.ts"
+import { IN_MEMORY, SharedDatabaseUrl, TutorDataDir } from "../layers/sql/database.ts"
 import { deriveKey, deriveTeacherSecret } from "../services/signing.ts"
 
 /** Origins of the reference's web app; `FRONTEND_URL` is added to them. */
@@ -69,9 +70,9 @@ const optionalSecret = Effect.fn("ServerConfig.secret")(function*(name: string) 
  * (several instances) or no data directory, a random key per process, with a warning.
  */
 const keptSecret = Effect.gen(function*() {
-  const dataDir = yield* Config.String("TUTOR_DATA_DIR").pipe(Config.withDefault("./data"))
-  const shared = Option.isSome(yield* Config.option(Config.String("DATABASE_URL")))
-  if (shared || dataDir === ":memory:") {
+  const dataDir = yield* TutorDataDir
+  const shared = Option.isSome(yield* SharedDatabaseUrl)
+  if (shared || dataDir === IN_MEMORY) {
     yield* Effect.logWarning(
       "CSRF_SECRET is not set: using a random secret; sessions and tokens die on restart and differ between instances"
     )

@@ -1,8 +1,8 @@
-import { Config, Context, Effect, Layer, Option } from "effect"
-import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
-import type { Teacher, TeacherSession } from "../services/Teachers.ts"
-import { Teachers } from "../services/Teachers.ts"
-import { ServerConfig } from "./config.ts"
+import { Clock, Config, Context, Effect, Layer, Option } from "effect"
+import { HttpServerRequest } from "effect/http"
+import { type Teacher, Teachers, type TeacherSession } from "../services/Teachers.ts"
+import { setCredentialCookie } from "./cookies.ts"
+import { SharedDatabaseUrl } from "../layers/sql/database.ts"
 import { TeacherSignInRequired } from "./errors.ts"
 
 /** The signed-in teacher's browser session: HttpOnly, SameSite=Strict, never readable by scripts. */
@@ -13,18 +13,8 @@ export class SignedInTeacher extends Context.Service<SignedInTeacher, Teacher>()
 
 /** Sets (or, with `null`, clears) the teacher cookie on the response of the current request. */
 export const setTeacherCookie = Effect.fn("TeacherAuth.setCookie")(function*(session: TeacherSession | null) {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const { trustProxy } = yield* ServerConfig
-  const secure = trustProxy && request.headers["x-forwarded-proto"] === "https"
-  const now = Date.now()
-  yield* HttpEffect.appendPreResponseHandler((_, response) =>
-    Effect.orDie(HttpServerResponse.setCookie(response, TEACHER_COOKIE, session?.token ?? "", {
-      httpOnly: true,
-      sameSite: "strict",
-      path: "/",
-      secure,
-      maxAge: `${session === null ? 0 : Math.max(0, Math.floor((session.expiresAt - now) / 1000))} seconds`
-    })))
+  const now = yield* Clock.currentTimeMillis
+  yield* setCredentialCookie(TEACHER_COOKIE, session?.token ?? "", session === null ? 0 : (session.expiresAt - now) / 1000)
 })
 
 /** The teacher of the request's cookie, its token rotated (and the new cookie set) when due. */
@@ -63,7 +53,7 @@ export const DEMO_TEACHER = { name: "Demo Teacher", email: "demo.teacher@example
 export const teacherSignInNotice = Layer.effectDiscard(Effect.gen(function*() {
   const teachers = yield* Teachers
   const publicUrl = yield* PublicUrl
-  const embedded = Option.isNone(yield* Config.option(Config.String("DATABASE_URL")))
+  const embedded = Option.isNone(yield* SharedDatabaseUrl)
   const known = yield* teachers.list
   if (!embedded) {
     if (known.length === 0) {

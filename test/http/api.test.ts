@@ -1,17 +1,16 @@
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { createHmac } from "node:crypto"
 import { scriptedFailure } from "../../src/layers/test/specialists.ts"
-import { Realtime } from "../../src/services/Realtime.ts"
 import {
   dispatch,
   get,
   openStudent,
   post,
   postRaw,
+  realtimeFailingFor,
   SCRIPTED_COST_USD,
-  SCRIPTED_REALTIME_KEY,
   SCRIPTED_USAGE,
   type Student,
   TEST_CSRF_SECRET,
@@ -30,23 +29,6 @@ const tokenFor = (sessionId: string, expire: number, secret = TEST_CSRF_SECRET) 
 const unboundTokenFor = (expire: number) => `${expire}:${hmac(TEST_CSRF_SECRET, String(expire))}`
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
-/** A configured Realtime provider that fails as the provider would for the sessions in `failing`. */
-const realtimeFailingFor = (failing: ReadonlySet<string>) =>
-  Layer.succeed(
-    Realtime,
-    Realtime.of({
-      available: true,
-      mintSession: (sessionId) =>
-        failing.has(sessionId)
-          ? Effect.fail(scriptedFailure("Realtime.mintSession"))
-          : Effect.succeed({
-            clientSecret: SCRIPTED_REALTIME_KEY,
-            expiresAt: 1_900_000_000,
-            model: "gpt-realtime",
-            voice: "alloy"
-          })
-    })
-  )
 
 describe("Version B API: reference routes, statuses and texts", () => {
   it.live("GET /health answers ok/b", () =>

@@ -58,24 +58,28 @@ export interface TestServerOptions<E = never> {
   readonly turns?: Layer.Layer<TurnPipeline>
 }
 
-/** A configured Realtime provider: mints a fixed key longer than 20 characters, fails as the provider would for session "bad". */
+/** The fixed key a configured Realtime provider mints: longer than the 20 characters the record keeps. */
 export const SCRIPTED_REALTIME_KEY = "ek-test-0123456789abcdefghij"
 
-export const scriptedRealtime = Layer.succeed(
-  Realtime,
-  Realtime.of({
-    available: true,
-    mintSession: (sessionId) =>
-      sessionId === "bad"
-        ? Effect.fail(scriptedFailure("Realtime.mintSession"))
-        : Effect.succeed({
-          clientSecret: SCRIPTED_REALTIME_KEY,
-          expiresAt: 1_900_000_000,
-          model: "gpt-realtime",
-          voice: "alloy"
-        })
-  })
-)
+/** A configured Realtime provider that fails as the provider would for the sessions in `failing`. */
+export const realtimeFailingFor = (failing: ReadonlySet<string>) =>
+  Layer.succeed(
+    Realtime,
+    Realtime.of({
+      available: true,
+      mintSession: (sessionId) =>
+        failing.has(sessionId)
+          ? Effect.fail(scriptedFailure("Realtime.mintSession"))
+          : Effect.succeed({
+            clientSecret: SCRIPTED_REALTIME_KEY,
+            expiresAt: 1_900_000_000,
+            model: "gpt-realtime",
+            voice: "alloy"
+          })
+    })
+  )
+
+export const scriptedRealtime = realtimeFailingFor(new Set())
 
 /** The real Version B server on an ephemeral port, on the scriptable test providers. */
 export const testServer = <E = never>(options: TestServerOptions<E> = {}) =>
@@ -105,7 +109,7 @@ export interface Reply {
   readonly body: unknown
 }
 
-const read = (response: HttpClientResponse.HttpClientResponse) =>
+export const read = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.map(response.text, (text): Reply => ({
     status: response.status,
     headers: response.headers,

@@ -1,9 +1,9 @@
 import { Effect, Option, Schema } from "effect"
-import { Cookies, HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { Cookies, HttpClient, HttpClientRequest } from "effect/http"
 import { InboxItem } from "../../src/http/api.ts"
 import { TEACHER_COOKIE } from "../../src/http/teacherAuth.ts"
 import { type TeacherRole, Teachers } from "../../src/services/Teachers.ts"
-import { connectTeacher, type Reply } from "./harness.ts"
+import { connectTeacher, read } from "./harness.ts"
 
 /** A teacher signed in through the API: the cookie their browser would hold. */
 export interface SignedIn {
@@ -11,13 +11,6 @@ export interface SignedIn {
   readonly name: string
   readonly cookie: string
 }
-
-const read = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(response.text, (text): Reply => ({
-    status: response.status,
-    headers: response.headers,
-    body: text.length === 0 ? null : JSON.parse(text)
-  }))
 
 /** `POST /api/teacher/sign-in` with a link's token: the reply and the teacher cookie it set, if any. */
 export const signInWith = (token: string) =>

@@ -10,15 +10,18 @@ import { storeSql } from "../../src/layers/sql/store.ts"
 import { Escalation, escalationNotice, studentNotice } from "../../src/services/Escalation.ts"
 import { freshPostgresDatabase, targets, TestDatabase } from "./databases.ts"
 
+/** One server instance's Escalation: its own pool and its own LISTEN connection, as a process of its own would have. */
+const instanceOn = (url: string) =>
+  Effect.map(
+    Layer.build(escalationSql().pipe(Layer.provide(auditLog()), Layer.provideMerge(storeSql), Layer.provide(postgresDatabase({ url: Redacted.make(url) })))),
+    Context.get(Escalation)
+  )
+
 describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTIFY)", () => {
   it.live("what one instance raises or sends reaches the other's teachers and student within 1 s", () =>
     Effect.gen(function*() {
       const { url } = yield* freshPostgresDatabase
-      // each instance has its own pool and its own LISTEN connection, as two processes would
-      const instance = Effect.map(
-        Layer.build(escalationSql().pipe(Layer.provide(auditLog()), Layer.provideMerge(storeSql), Layer.provide(postgresDatabase({ url: Redacted.make(url) })))),
-        Context.get(Escalation)
-      )
+      const instance = instanceOn(url)
       const first = yield* instance
       const second = yield* instance
       const sessionId = `cross-${crypto.randomUUID()}`
@@ -57,10 +60,7 @@ describe("Escalation across server instances sharing one PostgreSQL (LISTEN/NOTI
   it.live("two instances claiming the same escalation at once: exactly one teacher gets it; both inboxes hear of it", () =>
     Effect.gen(function*() {
       const { url } = yield* freshPostgresDatabase
-      const instance = Effect.map(
-        Layer.build(escalationSql().pipe(Layer.provide(auditLog()), Layer.provideMerge(storeSql), Layer.provide(postgresDatabase({ url: Redacted.make(url) })))),
-        Context.get(Escalation)
-      )
+      const instance = instanceOn(url)
       const first = yield* instance
       const second = yield* instance
       const changesOnSecond = yield* second.inboxChanges

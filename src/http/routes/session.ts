@@ -1,5 +1,4 @@
 import { Clock, Duration, Effect, Schedule, Stream } from "effect"
-import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { randomUUID } from "node:crypto"
 import { Escalation, studentNotice } from "../../services/Escalation.ts"
@@ -7,6 +6,7 @@ import { Realtime } from "../../services/Realtime.ts"
 import { Sessions } from "../../services/Sessions.ts"
 import { TutorApi } from "../api.ts"
 import { ServerConfig } from "../config.ts"
+import { setCredentialCookie } from "../cookies.ts"
 import { RealtimeUnavailable, SessionTokenFailed } from "../errors.ts"
 import { ServerShutdown } from "../lifecycle.ts"
 import { RateLimits } from "../rateLimit.ts"
@@ -30,7 +30,7 @@ export const SessionRoutes = HttpApiBuilder.group(TutorApi, "session", Effect.fn
   const escalation = yield* Escalation
   const limits = yield* RateLimits
   const shutdown = yield* ServerShutdown
-  const { csrfSecret, fallbackMessages, studentSecret, teacherFallbackAfter, trustProxy } = yield* ServerConfig
+  const { csrfSecret, fallbackMessages, studentSecret, teacherFallbackAfter } = yield* ServerConfig
   const fallbackMillis = Duration.toMillis(teacherFallbackAfter)
 
   /**
@@ -58,20 +58,8 @@ export const SessionRoutes = HttpApiBuilder.group(TutorApi, "session", Effect.fn
       )
     })
 
-  /** The browser keeps the credential where scripts cannot read it; `Secure` once served over HTTPS. */
   const setSessionCookie = (sessionId: string, value: string, maxAgeSeconds: number) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const secure = trustProxy && request.headers["x-forwarded-proto"] === "https"
-      yield* HttpEffect.appendPreResponseHandler((_, response) =>
-        Effect.orDie(HttpServerResponse.setCookie(response, `${STUDENT_COOKIE_PREFIX}${sessionId}`, value, {
-          httpOnly: true,
-          sameSite: "strict",
-          path: "/",
-          secure,
-          maxAge: `${maxAgeSeconds} seconds`
-        })))
-    })
+    setCredentialCookie(`${STUDENT_COOKIE_PREFIX}${sessionId}`, value, maxAgeSeconds)
 
   return handlers.handleAll({
     open: Effect.fn("Session.open")(function*() {

@@ -137,6 +137,12 @@ export const embeddedDatabase = (options: EmbeddedOptions): Layer.Layer<Database
     ))))
   )
 
+/** `DATABASE_URL`: a PostgreSQL shared by every instance (and Version A's agent); none → embedded. */
+export const SharedDatabaseUrl = Config.option(Config.Redacted("DATABASE_URL"))
+
+/** Where the embedded default keeps its files (`:memory:` for nothing on disk). */
+export const TutorDataDir = Config.String("TUTOR_DATA_DIR").pipe(Config.withDefault("./data"))
+
 /** The PGlite files live under `<TUTOR_DATA_DIR>/pglite`, leaving the data directory to share. */
 export const embeddedDataDir = (tutorDataDir: string) =>
   tutorDataDir === IN_MEMORY ? IN_MEMORY : join(tutorDataDir, "pglite")
@@ -147,12 +153,12 @@ export const embeddedDataDir = (tutorDataDir: string) =>
  */
 export const databaseFromConfig: Layer.Layer<Database, DatabaseError | Config.ConfigError> = Layer.unwrap(
   Effect.gen(function*() {
-    const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
+    const url = yield* SharedDatabaseUrl
     if (Option.isSome(url)) {
       yield* Effect.logInfo("persistence: PostgreSQL from DATABASE_URL")
       return postgresDatabase({ url: url.value })
     }
-    const dataDir = yield* Config.String("TUTOR_DATA_DIR").pipe(Config.withDefault("./data"))
+    const dataDir = yield* TutorDataDir
     yield* Effect.logInfo(`persistence: embedded PGlite (${dataDir === IN_MEMORY ? "in memory" : embeddedDataDir(dataDir)})`)
     return embeddedDatabase({ dataDir: embeddedDataDir(dataDir) })
   })
